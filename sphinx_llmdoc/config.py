@@ -1,0 +1,49 @@
+"""The ``llmdoc_*`` configuration values, typed and validated on ``config-inited``."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sphinx.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
+
+_FILENAME = re.compile(r"^[\w.-]+\.html$")
+
+
+def setup_config(app: Sphinx) -> None:
+    """Declare every ``llmdoc_*`` value and validate them once conf.py is read."""
+    app.add_config_value("llmdoc_singlefile_name", "", "html", types=frozenset({str}))
+    app.add_config_value(
+        "llmdoc_singlefile_budget_kb", 2560, "html", types=frozenset({int})
+    )
+    app.add_config_value("llmdoc_require_code_language", True, "env", types=frozenset({bool}))
+    app.connect("config-inited", validate_config)
+
+
+def validate_config(app: Sphinx, config: Config) -> None:
+    """Fail early, with a fix, on values that would break the build later."""
+    name = config.llmdoc_singlefile_name
+    if name and not _FILENAME.match(name):
+        msg = (
+            f"llmdoc_singlefile_name = {name!r} is not a plain file name ending in .html. "
+            'Use something like "book.html"; the file is written into the output directory.'
+        )
+        raise ConfigError(msg)
+    if name == f"{config.root_doc}.html":
+        msg = (
+            f"llmdoc_singlefile_name = {name!r} would overwrite the page Sphinx writes for "
+            f"root_doc {config.root_doc!r}. Choose another name."
+        )
+        raise ConfigError(msg)
+    if config.llmdoc_singlefile_budget_kb <= 0:
+        msg = "llmdoc_singlefile_budget_kb must be a positive number of kilobytes."
+        raise ConfigError(msg)
+
+
+def singlefile_name(config: Config) -> str:
+    """The name of the collapsed file: the configured one, or ``<root_doc>-single.html``."""
+    return str(config.llmdoc_singlefile_name) or f"{config.root_doc}-single.html"
