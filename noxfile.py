@@ -1,0 +1,102 @@
+"""Tasks: `nox -s docs` builds the book, `nox -s tests` runs every test.
+
+The Makefile wraps these so a fresh machine needs nothing but Python 3.11+.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2024.4.15"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests"]
+
+ROOT = Path(__file__).parent
+BUILD = ROOT / "build"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _expose_pyenv_interpreters() -> None:
+    """Let nox find every pyenv-installed Python, not just the one pyenv's shims activate."""
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    extra = [str(b) for b in sorted(versions.glob("3.1[1-9]*/bin"), reverse=True)]
+    if extra:
+        os.environ["PATH"] = os.pathsep.join([*extra, os.environ.get("PATH", "")])
+
+
+_expose_pyenv_interpreters()
+SYSTEM_PACKAGES = ("chromium", "fonts-inter", "fonts-jetbrains-mono")
+
+
+def ensure_system_packages(session: nox.Session) -> None:
+    """Install Debian's Chromium and fonts when missing, as `playwright install --with-deps` would.
+
+    Never a browser download: only the distribution's package. Without root or apt the
+    browser tests skip and say why.
+    """
+    missing = [p for p in SYSTEM_PACKAGES if not _dpkg_installed(p)]
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        session.warn(f"cannot install {', '.join(missing)}: no apt-get or not root")
+        return
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=env)
+    session.run("apt-get", "install", "-y", "-qq", *missing, external=True, env=env)
+
+
+def _dpkg_installed(package: str) -> bool:
+    status = Path("/var/lib/dpkg/status")
+    if not status.exists():
+        return False
+    return f"Package: {package}\nStatus: install ok installed" in status.read_text(errors="replace")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the single-file book: build/singlehtml/llm-chatbot-documentation.html."""
+    session.install("-e", ".")
+    session.run(
+        "sphinx-build", "-b", "singlehtml", "-W", "--keep-going", "-j", "auto",
+        "docs", str(BUILD / "singlehtml"), *session.posargs,
+    )
+    session.log(f"wrote {BUILD / 'singlehtml' / 'llm-chatbot-documentation.html'}")
+
+
+@nox.session
+def html(session: nox.Session) -> None:
+    """Build the multi-page preview site (what Read the Docs serves)."""
+    session.install("-e", ".")
+    session.run(
+        "sphinx-build", "-b", "html", "-W", "--keep-going", "docs", str(BUILD / "html"),
+        *session.posargs,
+    )
+
+
+@nox.session
+def preview(session: nox.Session) -> None:
+    """Live-reloading multi-page preview for authors."""
+    session.install("-e", ".[preview]")
+    session.run("sphinx-autobuild", "docs", str(BUILD / "preview"), *session.posargs)
+
+
+@nox.session(python=["3.11", "3.13"])
+def tests(session: nox.Session) -> None:
+    """Extension and browser tests on the supported Pythons."""
+    ensure_system_packages(session)
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests", "--ignore=tests/examples", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on everything we own, mypy on the package."""
+    session.install("-e", ".[lint]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
