@@ -335,12 +335,21 @@ def _resource(tag: _Tag, text: str, base: Path, assets: _Assets) -> tuple[int, i
         if not value:
             continue
         urls = [c.strip().split()[0] for c in value.split(",") if c.strip()] if attr == "srcset" else [value]
+        replaced = value
         for url in urls:
             if is_inlinable(url):
                 uri = assets.uri(url, base, f"<{tag.name} {attr}>", tag.line)
                 if uri is not None:
-                    new = new.replace(escape(url), uri, 1) if escape(url) in new else new.replace(url, uri, 1)
+                    replaced = replaced.replace(url, uri, 1)
+        if replaced != value:
+            new = _set_attribute(new, attr, replaced)
     return (tag.start, tag.end, new) if new != raw else None
+
+
+def _set_attribute(raw: str, attr: str, value: str) -> str:
+    """Replace one attribute's value inside a raw start tag, leaving the rest as written."""
+    pattern = re.compile(rf"""(\s{attr}\s*=\s*)(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+    return pattern.sub(lambda m: f'{m.group(1)}"{escape(value)}"', raw, count=1)
 
 
 def script_hashes(text: str) -> list[str]:

@@ -97,5 +97,6 @@ def report(app: Sphinx, finding: Finding, page: str, output: str) -> None:
     message = f"{finding.message} ({where})"
     if finding.kind == "outside_resource" and finding.url and "://" in finding.url:
         message += f"; {origin_of(finding.url, app.config)}"
-    location = finding.document if finding.document else None
+    # lines before the first inlined document belong to the root page
+    location = finding.document or app.config.root_doc
     warn(message, _SUBTYPES.get(finding.kind, Warn.OUTSIDE_RESOURCE), location=location)

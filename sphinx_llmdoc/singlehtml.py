@@ -194,8 +194,11 @@ def fix_page_context(
     doctree: nodes.document | None,
 ) -> None:
     """Full navigation, no links to unwritten pages, and accessible sidebar captions."""
-    if "furo_navigation_tree" in context:
-        context["furo_navigation_tree"] = add_caption_levels(context["furo_navigation_tree"])
+    # Sphinx's HTML writer renders toctree captions with role="heading" and no level,
+    # in the page body and in the sidebar; the tag is fixed, so the fix is textual.
+    for key in ("furo_navigation_tree", "body"):
+        if isinstance(context.get(key), str):
+            context[key] = add_caption_levels(context[key])
     if app.builder.name != "singlehtml" or doctree is None:
         return
 

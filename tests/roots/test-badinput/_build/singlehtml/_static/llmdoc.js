@@ -1,0 +1,3 @@
+// @ts-check
+// sphinx-llmdoc reader behaviour for the single-file book.
+"use strict";
