@@ -62,8 +62,16 @@ def docs(session: nox.Session) -> None:
     """Build the single-file book: build/singlehtml/llm-chatbot-documentation.html."""
     session.install("-e", ".")
     session.run(
-        "sphinx-build", "-b", "singlehtml", "-W", "--keep-going", "-j", "auto",
-        "docs", str(BUILD / "singlehtml"), *session.posargs,
+        "sphinx-build",
+        "-b",
+        "singlehtml",
+        "-W",
+        "--keep-going",
+        "-j",
+        "auto",
+        "docs",
+        str(BUILD / "singlehtml"),
+        *session.posargs,
     )
     session.log(f"wrote {BUILD / 'singlehtml' / 'llm-chatbot-documentation.html'}")
 
@@ -73,7 +81,13 @@ def html(session: nox.Session) -> None:
     """Build the multi-page preview site (what Read the Docs serves)."""
     session.install("-e", ".")
     session.run(
-        "sphinx-build", "-b", "html", "-W", "--keep-going", "docs", str(BUILD / "html"),
+        "sphinx-build",
+        "-b",
+        "html",
+        "-W",
+        "--keep-going",
+        "docs",
+        str(BUILD / "html"),
         *session.posargs,
     )
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 project = "Building Production LLM Chatbots"
 author = "sphinx-llmdoc contributors"
-copyright = "2026, sphinx-llmdoc contributors"  # noqa: A001
+copyright = "2026, sphinx-llmdoc contributors"
 language = "en"
 
 extensions = ["sphinx_llmdoc"]
-exclude_patterns = ["_build", "examples/**/node_modules", "examples/**/README.md", "**/.pytest_cache"]
+exclude_patterns = [
+    "_build",
+    "examples/**/node_modules",
+    "examples/**/README.md",
+    "**/.pytest_cache",
+]
 
 html_theme = "furo"
 html_title = project

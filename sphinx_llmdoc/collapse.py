@@ -52,7 +52,9 @@ _CSS_IMPORT = re.compile(
     re.I,
 )
 _CSS_URL = re.compile(r"""url\(\s*(?:"(?P<d>[^"]*)"|'(?P<s>[^']*)'|(?P<b>[^)'"\s]*))\s*\)""", re.I)
-_SOURCE_MAP = re.compile(r"(?m)^[ \t]*(?://[#@]\s*sourceMappingURL=\S*|/\*[#@]\s*sourceMappingURL=[^*]*\*/)[ \t]*$\n?")
+_SOURCE_MAP = re.compile(
+    r"(?m)^[ \t]*(?://[#@]\s*sourceMappingURL=\S*|/\*[#@]\s*sourceMappingURL=[^*]*\*/)[ \t]*$\n?"
+)
 _SCRIPT_CLOSE = re.compile(r"</(script)", re.I)
 _STYLE_CLOSE = re.compile(r"</(style)", re.I)
 _INLINE_SCRIPT = re.compile(r"<script\b(?P<attrs>[^>]*)>(?P<body>.*?)</script\s*>", re.I | re.S)
@@ -228,9 +230,7 @@ def _element_end(text: str, tag: _Tag) -> int:
 
 def _attrs_html(attrs: dict[str, str], drop: set[str]) -> str:
     return "".join(
-        f' {k}="{escape(v)}"' if v else f" {k}"
-        for k, v in attrs.items()
-        if k not in drop
+        f' {k}="{escape(v)}"' if v else f" {k}" for k, v in attrs.items() if k not in drop
     )
 
 
@@ -267,8 +267,8 @@ def collapse(page: Path, root: Path | None = None) -> Collapsed:
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     if deferred:
-        close = _BODY_CLOSE.search(text)
-        at = close.start() if close else len(text)
+        body_end = _BODY_CLOSE.search(text)
+        at = body_end.start() if body_end else len(text)
         text = text[:at] + "".join(deferred) + text[at:]
 
     text = add_csp(text)
@@ -298,7 +298,7 @@ def _link(tag: _Tag, text: str, base: Path, assets: _Assets) -> tuple[int, int, 
         uri = assets.uri(href, base, "icon", tag.line)
         if uri is None:
             return None
-        return tag.start, tag.end, f"<link{_attrs_html(tag.attrs, {'href'})} href=\"{uri}\">"
+        return tag.start, tag.end, f'<link{_attrs_html(tag.attrs, {"href"})} href="{uri}">'
     # preload/prefetch hints for files that are now inline have nothing left to load
     return tag.start, tag.end, ""
 
@@ -334,7 +334,11 @@ def _resource(tag: _Tag, text: str, base: Path, assets: _Assets) -> tuple[int, i
         value = tag.attrs.get(attr)
         if not value:
             continue
-        urls = [c.strip().split()[0] for c in value.split(",") if c.strip()] if attr == "srcset" else [value]
+        urls = (
+            [c.strip().split()[0] for c in value.split(",") if c.strip()]
+            if attr == "srcset"
+            else [value]
+        )
         replaced = value
         for url in urls:
             if is_inlinable(url):
@@ -411,9 +415,19 @@ class _Auditor(HTMLParser):
                 self._outside(href, "<link>", line)
         elif tag in {"a", "area", "use"} and href.startswith("#"):
             self.fragments.append((unquote(href[1:]), line))
-        elif tag in {"a", "area", "link"} and href and not is_external(href) and not href.startswith(("#", "data:")):
+        elif (
+            tag in {"a", "area", "link"}
+            and href
+            and not is_external(href)
+            and not href.startswith(("#", "data:"))
+        ):
             self.findings.append(
-                Finding("outside_resource", f"<{tag}> links {href}, which is not part of the file", line, url=href)
+                Finding(
+                    "outside_resource",
+                    f"<{tag}> links {href}, which is not part of the file",
+                    line,
+                    url=href,
+                )
             )
         if tag == "use" and values.get("xlink:href", "").startswith("#"):
             self.fragments.append((values["xlink:href"][1:], line))
@@ -436,7 +450,9 @@ class _Auditor(HTMLParser):
             if url and not url.startswith(("data:", "#")):
                 self._outside(url, "a stylesheet url()", line)
         for match in _CSS_IMPORT.finditer(_CSS_COMMENT.sub("", css)):
-            self._outside(match.group("u1") or match.group("u2") or "", "a stylesheet @import", line)
+            self._outside(
+                match.group("u1") or match.group("u2") or "", "a stylesheet @import", line
+            )
 
     def _outside(self, url: str, what: str, line: int) -> None:
         self.findings.append(
@@ -457,10 +473,20 @@ def audit(text: str) -> list[Finding]:
     for ident, lines in sorted(auditor.ids.items(), key=lambda item: item[1][0]):
         if len(lines) > 1:
             where = ", ".join(str(n) for n in lines)
-            findings.append(Finding("duplicate_id", f'id="{ident}" is used {len(lines)} times (lines {where})', lines[1]))
+            findings.append(
+                Finding(
+                    "duplicate_id",
+                    f'id="{ident}" is used {len(lines)} times (lines {where})',
+                    lines[1],
+                )
+            )
     for fragment, line in auditor.fragments:
         if fragment not in auditor.ids and fragment not in {"", "top"}:
-            findings.append(Finding("fragment", f"link to #{fragment} has no matching id", line, url=f"#{fragment}"))
+            findings.append(
+                Finding(
+                    "fragment", f"link to #{fragment} has no matching id", line, url=f"#{fragment}"
+                )
+            )
     return sorted(findings, key=lambda f: (f.line or 0, f.kind, f.message))
 
 

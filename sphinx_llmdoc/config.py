@@ -17,9 +17,7 @@ _FILENAME = re.compile(r"^[\w.-]+\.html$")
 def setup_config(app: Sphinx) -> None:
     """Declare every ``llmdoc_*`` value and validate them once conf.py is read."""
     app.add_config_value("llmdoc_singlefile_name", "", "html", types=frozenset({str}))
-    app.add_config_value(
-        "llmdoc_singlefile_budget_kb", 2560, "html", types=frozenset({int})
-    )
+    app.add_config_value("llmdoc_singlefile_budget_kb", 2560, "html", types=frozenset({int}))
     app.add_config_value("llmdoc_require_code_language", True, "env", types=frozenset({bool}))
     app.connect("config-inited", validate_config)
 

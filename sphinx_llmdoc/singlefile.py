@@ -26,12 +26,23 @@ _SUBTYPES = {
 
 #: Known sources of view-time downloads, and how to stop each one.
 KNOWN_ORIGINS = (
-    ("mermaid", "sphinxcontrib-mermaid", "use the `diagram` directive or plain `mermaid` "
-     "blocks, which sphinx-llmdoc renders to inline SVG at build time"),
-    ("mathjax", "sphinx.ext.mathjax", "set `mathjax_path` to a local copy under html_static_path, "
-     "or use sphinx.ext.imgmath"),
-    ("fontawesome", "sphinx-design", "drop `sd_fontawesome_latex`/the Font Awesome CDN, or use "
-     "sphinx-design's octicons, which are inline SVG"),
+    (
+        "mermaid",
+        "sphinxcontrib-mermaid",
+        "use the `diagram` directive or plain `mermaid` "
+        "blocks, which sphinx-llmdoc renders to inline SVG at build time",
+    ),
+    (
+        "mathjax",
+        "sphinx.ext.mathjax",
+        "set `mathjax_path` to a local copy under html_static_path, or use sphinx.ext.imgmath",
+    ),
+    (
+        "fontawesome",
+        "sphinx-design",
+        "drop `sd_fontawesome_latex`/the Font Awesome CDN, or use "
+        "sphinx-design's octicons, which are inline SVG",
+    ),
     ("d3", "sphinxcontrib-mermaid", "set `mermaid_d3_zoom = False`"),
 )
 
@@ -81,8 +92,14 @@ def write_single_file(app: Sphinx, exception: Exception | None) -> None:
     logger.info(
         "llmdoc: wrote %s (%.0f KB of a %d KB budget; css %.0f KB, js %.0f KB, "
         "fonts %.0f KB, images %.0f KB) in %.2f s",
-        name, size_kb, budget, result.sizes["css"] / 1024, result.sizes["js"] / 1024,
-        result.sizes["fonts"] / 1024, result.sizes["images"] / 1024, elapsed,
+        name,
+        size_kb,
+        budget,
+        result.sizes["css"] / 1024,
+        result.sizes["js"] / 1024,
+        result.sizes["fonts"] / 1024,
+        result.sizes["images"] / 1024,
+        elapsed,
     )
     if size_kb > budget:
         warn(

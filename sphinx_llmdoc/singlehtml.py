@@ -74,7 +74,9 @@ def doc_slugs(docnames: list[str]) -> dict[str, str]:
     return slugs
 
 
-def plan_renames(occurrences: dict[str, list[str]], slugs: dict[str, str]) -> dict[tuple[str, str], str]:
+def plan_renames(
+    occurrences: dict[str, list[str]], slugs: dict[str, str]
+) -> dict[tuple[str, str], str]:
     """Give every id used by more than one document a document-prefixed replacement.
 
     *occurrences* maps an id to the documents using it, in document order. Every
@@ -140,7 +142,9 @@ class SingleHtmlLinks(SphinxPostTransform):
         if isinstance(element, nodes.reference) and refuri and refuri.startswith("#"):
             element["refuri"] = "#" + resolve_fragment(refuri, docname, renames)
 
-    def _check_fragments(self, elements: list[tuple[nodes.Element, str]], docnames: list[str]) -> None:
+    def _check_fragments(
+        self, elements: list[tuple[nodes.Element, str]], docnames: list[str]
+    ) -> None:
         known = {i for element, _ in elements for i in element["ids"]}
         known.update(f"document-{d}" for d in docnames)
         for element, _ in elements:

@@ -41,8 +41,6 @@ class Warn(Enum):
     """The single file exceeds its size budget."""
 
 
-
-
 def warn(
     message: str,
     subtype: Warn,

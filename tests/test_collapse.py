@@ -14,7 +14,9 @@ PNG = base64.b64decode(
 )
 
 
-def page(tmp_path: Path, body: str, head: str = "", files: dict[str, str | bytes] | None = None) -> Path:
+def page(
+    tmp_path: Path, body: str, head: str = "", files: dict[str, str | bytes] | None = None
+) -> Path:
     for name, content in (files or {}).items():
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -24,7 +26,8 @@ def page(tmp_path: Path, body: str, head: str = "", files: dict[str, str | bytes
             target.write_text(content, encoding="utf-8")
     path = tmp_path / "index.html"
     path.write_text(
-        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n{head}\n</head>\n<body>\n{body}\n</body></html>\n',
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n{head}\n</head>\n'
+        f"<body>\n{body}\n</body></html>\n",
         encoding="utf-8",
     )
     return path
@@ -39,7 +42,9 @@ def test_css_urls_with_quotes_spaces_and_data_uris(tmp_path: Path) -> None:
         ".e{filter:url(#svg-filter)}\n"
     )
     files = {"_static/s.css": css, "_static/img/a b.png": PNG, "_static/img/pixel.png": PNG}
-    result = collapse(page(tmp_path, "<p>x</p>", '<link rel="stylesheet" href="_static/s.css?v=abc">', files))
+    result = collapse(
+        page(tmp_path, "<p>x</p>", '<link rel="stylesheet" href="_static/s.css?v=abc">', files)
+    )
     assert result.findings == []
     style = re.search(r"<style>(.*?)</style>", result.html, re.S)
     assert style is not None
@@ -61,7 +66,9 @@ def test_nested_imports_media_and_cycles(tmp_path: Path) -> None:
     assert "@import" not in result.html
     assert "c{z:3}" in result.html and "a{y:2}" in result.html
     assert "@media print{b{w:4}}" in result.html
-    assert result.html.index("c{z:3}") < result.html.index("a{y:2}") < result.html.index("main{x:1}")
+    assert (
+        result.html.index("c{z:3}") < result.html.index("a{y:2}") < result.html.index("main{x:1}")
+    )
 
 
 def test_missing_asset_is_a_located_finding(tmp_path: Path) -> None:
@@ -72,13 +79,23 @@ def test_missing_asset_is_a_located_finding(tmp_path: Path) -> None:
     assert ("asset", "page") in kinds
     messages = " ".join(f.message for f in result.findings)
     assert "gone.png" in messages and "nope.js" in messages
-    missing_script = next(f for f in result.findings if "nope.js" in f.message and f.kind == "asset")
+    missing_script = next(
+        f for f in result.findings if "nope.js" in f.message and f.kind == "asset"
+    )
     assert missing_script.line == 4
 
 
 def test_script_close_tag_in_js_is_escaped_and_source_maps_dropped(tmp_path: Path) -> None:
-    js = 'var s = "</script><script>alert(1)</script>";\nvar t = "</SCRIPT >";\n//# sourceMappingURL=app.js.map\n'
-    result = collapse(page(tmp_path, "", '<script src="_static/app.js?v=1" defer></script>', {"_static/app.js": js}))
+    js = (
+        'var s = "</script><script>alert(1)</script>";\n'
+        'var t = "</SCRIPT >";\n'
+        "//# sourceMappingURL=app.js.map\n"
+    )
+    result = collapse(
+        page(
+            tmp_path, "", '<script src="_static/app.js?v=1" defer></script>', {"_static/app.js": js}
+        )
+    )
     scripts = re.findall(r"<script>(.*?)</script>", result.html, re.S)
     assert len(scripts) == 1
     assert "<\\/script><script>alert(1)<\\/script>" in scripts[0]
@@ -135,9 +152,7 @@ def test_outside_references_are_reported_and_plain_links_pass(tmp_path: Path) ->
 
 def test_findings_name_the_sphinx_document(tmp_path: Path) -> None:
     body = '<span id="document-chapters/two"></span>\n<a href="#gone">x</a>'
-    (finding,) = audit(
-        f"<html><head></head><body>{body}</body></html>".replace("<a", "\n<a")
-    )
+    (finding,) = audit(f"<html><head></head><body>{body}</body></html>".replace("<a", "\n<a"))
     assert finding.kind == "fragment"
     result = collapse(page(tmp_path, body))
     (located,) = result.findings
@@ -145,7 +160,11 @@ def test_findings_name_the_sphinx_document(tmp_path: Path) -> None:
 
 
 def test_collapse_is_deterministic(tmp_path: Path) -> None:
-    files = {"_static/s.css": ".x{background:url(i.png)}", "_static/i.png": PNG, "_static/a.js": "1;"}
+    files = {
+        "_static/s.css": ".x{background:url(i.png)}",
+        "_static/i.png": PNG,
+        "_static/a.js": "1;",
+    }
     head = '<link rel="stylesheet" href="_static/s.css"><script src="_static/a.js"></script>'
     path = page(tmp_path, "<p>x</p>", head, files)
     assert collapse(path).html == collapse(path).html

@@ -99,7 +99,7 @@ def test_no_links_to_unwritten_pages(book) -> None:
 def test_single_file_is_self_contained(book) -> None:
     _, html = book()
     assert audit(html) == []
-    assert "<link rel=\"stylesheet\"" not in html
+    assert '<link rel="stylesheet"' not in html
     assert re.search(r"<script[^>]+src=", html) is None
     assert "sourceMappingURL" not in html
     assert "?v=" not in html
