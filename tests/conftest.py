@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,3 +17,16 @@ ROOTS = Path(__file__).parent / "roots"
 def rootdir() -> Path:
     """Where ``@pytest.mark.sphinx(testroot=...)`` finds ``test-<name>`` folders."""
     return ROOTS
+
+
+@pytest.fixture
+def copy_root(rootdir: Path, tmp_path: Path) -> Callable[[str], Path]:
+    """Copy ``test-<name>`` into a fresh temporary folder, so builds never write into roots."""
+    counter = iter(range(1_000_000))
+
+    def copy(name: str) -> Path:
+        target = tmp_path / f"{name}-{next(counter)}"
+        shutil.copytree(rootdir / f"test-{name}", target)
+        return target
+
+    return copy

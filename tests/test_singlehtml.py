@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -24,15 +23,11 @@ def warnings_of(app: SphinxTestApp) -> str:
 
 
 @pytest.fixture
-def book(make_app, rootdir: Path, tmp_path: Path):
-    """Build ``test-singlehtml`` into a fresh directory; returns (app, single file text)."""
+def book(make_app, copy_root):
+    """Build a copy of ``test-singlehtml``; returns (app, single file text)."""
 
     def build(buildername: str = "singlehtml", **kwargs: object) -> tuple[SphinxTestApp, str]:
-        srcdir = tmp_path / f"src-{buildername}-{len(list(tmp_path.iterdir()))}"
-        import shutil
-
-        shutil.copytree(rootdir / "test-singlehtml", srcdir)
-        app = make_app(buildername, srcdir=srcdir, freshenv=True, **kwargs)
+        app = make_app(buildername, srcdir=copy_root("singlehtml"), freshenv=True, **kwargs)
         app.build()
         single = app.outdir / "book.html"
         return app, single.read_text("utf-8") if single.exists() else ""
@@ -40,8 +35,8 @@ def book(make_app, rootdir: Path, tmp_path: Path):
     return build
 
 
-def test_metadata_declares_parallel_safety(make_app, rootdir: Path) -> None:
-    app = make_app("html", srcdir=rootdir / "test-singlehtml", freshenv=True)
+def test_metadata_declares_parallel_safety(make_app, copy_root) -> None:
+    app = make_app("html", srcdir=copy_root("singlehtml"), freshenv=True)
     metadata = app.extensions["sphinx_llmdoc"]
     assert metadata.parallel_read_safe is True
     assert metadata.parallel_write_safe is True
@@ -130,8 +125,8 @@ def test_sidebar_captions_get_an_aria_level(book) -> None:
     assert 'role="heading">' not in page
 
 
-def test_bad_input_is_reported_with_locations(make_app, rootdir: Path) -> None:
-    app = make_app("singlehtml", srcdir=rootdir / "test-badinput", freshenv=True)
+def test_bad_input_is_reported_with_locations(make_app, copy_root) -> None:
+    app = make_app("singlehtml", srcdir=copy_root("badinput"), freshenv=True)
     app.build()
     warnings = warnings_of(app)
     assert "index.md:3: WARNING: code block names no language" in warnings

@@ -1,3 +1,0 @@
-// @ts-check
-// sphinx-llmdoc reader behaviour for the single-file book.
-"use strict";
