@@ -1,0 +1,1 @@
+"""Reference chatbot service: FastAPI, SQLAlchemy async and a pluggable LLM provider."""

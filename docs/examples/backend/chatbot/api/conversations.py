@@ -1,0 +1,48 @@
+"""Read back a stored conversation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from chatbot.db.models import Conversation, Message
+from chatbot.deps import SessionDep
+
+router = APIRouter(prefix="/v1", tags=["conversations"])
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    role: str
+    content: str
+    finish_reason: str | None
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    messages: list[MessageOut]
+
+
+@router.get("/conversations/{conversation_id}")
+async def get_conversation(conversation_id: uuid.UUID, session: SessionDep) -> ConversationOut:
+    """The conversation with its messages, oldest first."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
+    messages = await session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+    )
+    return ConversationOut(
+        id=conversation.id,
+        title=conversation.title,
+        messages=[MessageOut.model_validate(m) for m in messages],
+    )

@@ -1,0 +1,33 @@
+"""LLM providers behind one interface; :func:`build_provider` picks one from the settings."""
+
+from chatbot.providers.base import (
+    ChatMessage,
+    Finish,
+    LLMProvider,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
+from chatbot.providers.factory import build_provider
+
+__all__ = [
+    "ChatMessage",
+    "Finish",
+    "LLMProvider",
+    "ProviderError",
+    "ProviderRateLimited",
+    "ProviderRejected",
+    "ProviderUnavailable",
+    "StreamEvent",
+    "TextDelta",
+    "ToolCall",
+    "ToolSpec",
+    "Usage",
+    "build_provider",
+]

@@ -1,0 +1,70 @@
+"""Configuration from the environment: every value has a default that runs with no keys."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ProviderName = Literal["fake", "openai", "anthropic", "ollama", "vllm"]
+
+
+# [start:settings]
+class ModelServer(BaseModel):
+    """An OpenAI-compatible server such as Ollama or vLLM."""
+
+    base_url: str
+    api_key: SecretStr = SecretStr("unused")  # the SDK insists on a key; Ollama ignores it
+
+
+class Settings(BaseSettings):
+    """Every setting reads ``CHATBOT_<NAME>``; nested ones read ``CHATBOT_<GROUP>__<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHATBOT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "sqlite+aiosqlite:///./chatbot.db"
+    redis_url: str | None = None
+    rate_limit_per_minute: int = 60
+
+    llm_provider: ProviderName = "fake"
+    llm_fallback_provider: ProviderName | None = None
+    chat_model: str = ""
+    system_prompt: str = "You are a concise, friendly assistant."
+    max_output_tokens: int = 1024
+    history_limit: int = 20
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 2
+    fake_token_delay_s: float = 0.02
+
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    ollama: ModelServer = ModelServer(base_url="http://localhost:11434/v1")
+    vllm: ModelServer = ModelServer(base_url="http://localhost:8001/v1")
+
+    sse_retry_ms: int = 3000
+
+    @model_validator(mode="after")
+    def _real_providers_need_a_model(self) -> Settings:
+        uses_real = {self.llm_provider, self.llm_fallback_provider} - {"fake", None}
+        if uses_real and not self.chat_model:
+            msg = "set CHATBOT_CHAT_MODEL to a model id your provider serves"
+            raise ValueError(msg)
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """One Settings per process; tests build their own and override the dependency."""
+    return Settings()
+
+
+# [end:settings]
