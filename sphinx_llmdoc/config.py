@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from sphinx.config import Config
 
 _FILENAME = re.compile(r"^[\w.-]+\.html$")
+#: What a section short of its quota does: nothing, a warning, or a failed build.
+QUOTA_SEVERITIES = ("none", "warning", "error")
 
 
 def setup_config(app: Sphinx) -> None:
@@ -19,11 +21,21 @@ def setup_config(app: Sphinx) -> None:
     app.add_config_value("llmdoc_singlefile_name", "", "html", types=frozenset({str}))
     app.add_config_value("llmdoc_singlefile_budget_kb", 2560, "html", types=frozenset({int}))
     app.add_config_value("llmdoc_require_code_language", True, "env", types=frozenset({bool}))
+    # Severity only changes what the report does, so it never forces a re-read.
+    app.add_config_value("llmdoc_quota_severity", "warning", "", types=frozenset({str}))
     app.connect("config-inited", validate_config)
 
 
 def validate_config(app: Sphinx, config: Config) -> None:
     """Fail early, with a fix, on values that would break the build later."""
+    severity = config.llmdoc_quota_severity
+    if severity not in QUOTA_SEVERITIES:
+        msg = (
+            f"llmdoc_quota_severity = {severity!r} is not one of "
+            f'{", ".join(repr(s) for s in QUOTA_SEVERITIES)}. Use "warning" to be told about '
+            'short sections, "error" to fail the build on them, "none" for the report only.'
+        )
+        raise ConfigError(msg)
     name = config.llmdoc_singlefile_name
     if name and not _FILENAME.match(name):
         msg = (

@@ -13,6 +13,8 @@ from sphinx.builders.html import StandaloneHTMLBuilder
 
 from sphinx_llmdoc.checks import setup_checks
 from sphinx_llmdoc.config import setup_config
+from sphinx_llmdoc.deepdive import setup_deepdive
+from sphinx_llmdoc.quota import setup_quota
 from sphinx_llmdoc.singlefile import setup_singlefile
 from sphinx_llmdoc.singlehtml import setup_singlehtml
 
@@ -37,6 +39,8 @@ def setup_extension(app: Sphinx) -> None:
 
     setup_config(app)
     setup_checks(app)
+    setup_quota(app)
+    setup_deepdive(app)
     setup_singlehtml(app)
     setup_singlefile(app)
 
