@@ -13,10 +13,11 @@ What counts as a word
 What is prose
     Paragraphs, lists, tables (a table's title is its caption), admonition bodies,
     figure and code-block captions, footnote bodies and deep-dive bodies. Not prose:
-    code (literal, doctest and math blocks), raw nodes, comments, diagrams (nodes named
-    ``llmdoc_diagram``, ``mermaid`` or ``graphviz``, or any element with the class
-    ``llmdoc-diagram``) other than their captions, and headings: section, topic,
-    sidebar, admonition and deep-dive titles, and rubrics.
+    code (literal, doctest and math blocks), raw nodes, comments, headings (section,
+    topic, sidebar, admonition and deep-dive titles, rubrics) and diagrams other than
+    their captions. A diagram is a node named ``llmdoc_diagram``, ``mermaid`` or
+    ``graphviz``, any element with the class ``llmdoc-diagram``, or a ``mermaid`` code
+    block.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ DEEP_DIVE_TITLE = "llmdoc_deep_dive_title"
 DIAGRAM_NODES = frozenset({"llmdoc_diagram", "mermaid", "graphviz"})
 #: Any other element with this class is a diagram too (a figure wrapping an SVG, say).
 DIAGRAM_CLASS = "llmdoc-diagram"
+#: A code block in one of these languages is a diagram's source: a diagram, not an example.
+DIAGRAM_LANGUAGES = frozenset({"mermaid"})
 #: Our own bookkeeping nodes, which hold no prose.
 SILENT_NODES = frozenset({"llmdoc_quota", "llmdoc_report"})
 
@@ -150,7 +153,9 @@ def _walk(node: nodes.Node, stats: Stats, chunks: list[str]) -> None:
         return
     if isinstance(node, nodes.literal_block | nodes.doctest_block):
         language = code_language(node)
-        if language is not None:
+        if language in DIAGRAM_LANGUAGES:
+            stats.diagrams += 1
+        elif language is not None:
             stats.code_blocks[language] += 1
         return
     if name in SILENT_NODES or isinstance(node, _NOT_PROSE) or is_heading(node):

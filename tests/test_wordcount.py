@@ -174,6 +174,16 @@ def test_named_diagram_nodes_count() -> None:
     assert (stats.words, stats.diagrams, stats.examples) == (0, 1, 0)
 
 
+def test_a_mermaid_code_block_is_a_diagram_not_an_example() -> None:
+    source = """\
+.. code-block:: mermaid
+
+   graph TD; A-->B
+"""
+    stats = measure(rst(source))
+    assert (stats.words, stats.diagrams, stats.examples) == (0, 1, 0)
+
+
 def test_deep_dive_inside_a_section() -> None:
     dive = deepdive.llmdoc_deep_dive()
     dive += deepdive.llmdoc_deep_dive_title("", "Title words are not counted")
