@@ -445,14 +445,16 @@ class _Auditor(HTMLParser):
         self._in_style = False
 
     def _css(self, css: str, line: int) -> None:
-        for match in _CSS_URL.finditer(_CSS_COMMENT.sub("", css)):
-            url = match.group("d") or match.group("s") or match.group("b") or ""
-            if url and not url.startswith(("data:", "#")):
-                self._outside(url, "a stylesheet url()", line)
-        for match in _CSS_IMPORT.finditer(_CSS_COMMENT.sub("", css)):
+        code = _CSS_COMMENT.sub("", css)
+        for match in _CSS_IMPORT.finditer(code):
             self._outside(
                 match.group("u1") or match.group("u2") or "", "a stylesheet @import", line
             )
+        # an `@import url(...)` is one reference, already reported as the @import
+        for match in _CSS_URL.finditer(_CSS_IMPORT.sub("", code)):
+            url = match.group("d") or match.group("s") or match.group("b") or ""
+            if url and not url.startswith(("data:", "#")):
+                self._outside(url, "a stylesheet url()", line)
 
     def _outside(self, url: str, what: str, line: int) -> None:
         self.findings.append(

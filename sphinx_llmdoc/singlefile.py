@@ -52,8 +52,11 @@ def setup_singlefile(app: Sphinx) -> None:
     app.connect("build-finished", write_single_file)
 
 
-def origin_of(url: str, config: Config) -> str:
-    """Who put *url* in the page, and what to do about it."""
+def origin_of(url: str, config: Config, what: str = "") -> str:
+    """Who put *url* in the page, and what to do about it.
+
+    *what* is the finding's message, which says whether a tag or a stylesheet holds it.
+    """
     for option in ("html_js_files", "html_css_files"):
         for entry in getattr(config, option, []) or []:
             name = entry[0] if isinstance(entry, tuple | list) else entry
@@ -63,6 +66,13 @@ def origin_of(url: str, config: Config) -> str:
     for needle, extension, fix in KNOWN_ORIGINS:
         if needle in lowered:
             return f"it is added by {extension}: {fix}"
+    if what.startswith("a stylesheet"):
+        return (
+            "a stylesheet loads it (an @import or url() in html_css_files or the theme): "
+            "save the file under html_static_path and point the rule at that copy"
+        )
+    if what.startswith("<img"):
+        return "the document shows it by URL: save the image beside the document and use that path"
     return (
         "it is added by an extension or template, not by conf.py: configure that extension "
         "to use a local copy, or remove it"
@@ -113,7 +123,7 @@ def report(app: Sphinx, finding: Finding, page: str, output: str) -> None:
     where = f"{page if finding.where == 'page' else output}, line {finding.line}"
     message = f"{finding.message} ({where})"
     if finding.kind == "outside_resource" and finding.url and "://" in finding.url:
-        message += f"; {origin_of(finding.url, app.config)}"
+        message += f"; {origin_of(finding.url, app.config, finding.message)}"
     # lines before the first inlined document belong to the root page
     location = finding.document or app.config.root_doc
     warn(message, _SUBTYPES.get(finding.kind, Warn.OUTSIDE_RESOURCE), location=location)

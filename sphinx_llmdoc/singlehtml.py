@@ -10,12 +10,14 @@ the page is rendered.
 from __future__ import annotations
 
 import html
+import posixpath
 import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.builders.singlehtml import SingleFileHTMLBuilder
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from sphinx_llmdoc.warnings_ import Warn, warn
@@ -39,6 +41,17 @@ def setup_singlehtml(app: Sphinx) -> None:
     app.add_config_value("llmdoc_nav_depth", 3, "html", types=frozenset({int}))
     # Run after furo (priority 500) so our navigation replaces its chapter-only one.
     app.connect("html-page-context", fix_page_context, priority=900)
+    app.connect("builder-inited", no_scaled_image_links)
+
+
+def no_scaled_image_links(app: Sphinx) -> None:
+    """Stop wrapping resized images in links to their files, which one file cannot ship.
+
+    The image itself is inlined; a link to ``_images/x.png`` would go nowhere, and
+    browsers refuse to navigate to a ``data:`` URI.
+    """
+    if isinstance(app.builder, SingleFileHTMLBuilder):
+        app.builder.html_scaled_image_link = False
 
 
 def docname_of(node: nodes.Node, root: str) -> str:
@@ -124,6 +137,7 @@ class SingleHtmlLinks(SphinxPostTransform):
         for element, docname in elements:
             self._rewrite(element, docname, renames)
         _alias_numbers(self.env, renames)
+        unlink_unwritten_pages(self.document)
         self._check_fragments(elements, docnames)
 
     def _rewrite(
@@ -158,6 +172,29 @@ class SingleHtmlLinks(SphinxPostTransform):
                     Warn.FRAGMENT,
                     location=element,
                 )
+
+
+def unwritten_page(refuri: str) -> str | None:
+    """The unwritten page (``genindex``, ...) a relative *refuri* points at, if any."""
+    if "://" in refuri or refuri.startswith(("#", "mailto:")):
+        return None
+    name = posixpath.basename(refuri.split("#", 1)[0])
+    return next((p for p in sorted(UNWRITTEN_PAGES) if name in {p, f"{p}.html"}), None)
+
+
+def unlink_unwritten_pages(document: nodes.document) -> None:
+    """Turn links to pages singlehtml never writes (``{ref}`genindex```) into their text."""
+    for reference in list(document.findall(nodes.reference)):
+        page = unwritten_page(reference.get("refuri", ""))
+        if page is None:
+            continue
+        warn(
+            f"link to {reference['refuri']} is now plain text: the single page has no "
+            f"{page} page; remove the link or point it at a section",
+            Warn.OUTSIDE_RESOURCE,
+            location=reference,
+        )
+        reference.replace_self(reference.children)
 
 
 def resolve_fragment(refuri: str, docname: str, renames: dict[tuple[str, str], str]) -> str:

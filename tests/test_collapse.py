@@ -168,3 +168,12 @@ def test_collapse_is_deterministic(tmp_path: Path) -> None:
     head = '<link rel="stylesheet" href="_static/s.css"><script src="_static/a.js"></script>'
     path = page(tmp_path, "<p>x</p>", head, files)
     assert collapse(path).html == collapse(path).html
+
+
+def test_remote_css_import_is_one_finding() -> None:
+    css = '@import url("https://fonts.example.com/a.css");\n.x{background:url(https://e.com/b.png)}'
+    findings = audit(f"<html><head><style>{css}</style></head><body></body></html>")
+    assert sorted((f.url, f.message.split(" still")[0]) for f in findings) == [
+        ("https://e.com/b.png", "a stylesheet url()"),
+        ("https://fonts.example.com/a.css", "a stylesheet @import"),
+    ]

@@ -150,3 +150,37 @@ def test_rename_plan_is_deterministic_and_avoids_taken_ids() -> None:
     assert resolve_fragment("#document-x", "a/one", renames) == "document-x"
     taken = plan_renames({"s": ["x", "y"], "x-s": ["z"]}, {"x": "x", "y": "y", "z": "z"})
     assert taken[("x", "s")] == "x-s-2"
+
+
+def test_idioms_from_real_projects(make_app, copy_root) -> None:
+    """Seen building attrs and Sphinx's own docs: index links and resized images."""
+    app = make_app("singlehtml", srcdir=copy_root("realworld"), freshenv=True)
+    app.build()
+    html = (app.outdir / "book.html").read_text("utf-8")
+    warnings = warnings_of(app)
+    # {ref}`genindex`, {ref}`search` and [..](genindex) keep their text, lose the dead link
+    assert not re.search(r'href="[^"]*(genindex|search)\.html', html)
+    assert "Full Index" in html
+    assert warnings.count("is now plain text") == 3
+    assert all("index.md" in w for w in warnings.splitlines() if "plain text" in w)
+    assert 'href="#document-chapter"' in html or 'href="#chapter"' in html
+    # a resized image is inlined and not wrapped in a link to a file the page lacks
+    assert "image-reference" not in html
+    assert "_images/" not in html
+    assert re.search(r'<img alt="one pixel" src="data:image/png;base64,', html)
+    assert [f for f in audit(html) if f.kind != "duplicate_id"] == []
+
+
+def test_origin_hints_name_stylesheets_and_document_images() -> None:
+    """attrs' custom.css @imports web fonts; its changelog shows a logo by URL."""
+    from types import SimpleNamespace
+
+    from sphinx_llmdoc.singlefile import origin_of
+
+    config = SimpleNamespace(html_js_files=[], html_css_files=["custom.css"])
+    css = origin_of("https://rsms.me/inter/inter.css", config, "a stylesheet @import still ...")
+    assert css.startswith("a stylesheet loads it")
+    img = origin_of("https://example.org/logo.png", config, "<img src> still references ...")
+    assert img.startswith("the document shows it by URL")
+    listed = SimpleNamespace(html_js_files=["https://x.org/a.js"], html_css_files=[])
+    assert "`html_js_files` in conf.py" in origin_of("https://x.org/a.js", listed, "<script src>")
