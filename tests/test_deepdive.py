@@ -179,6 +179,7 @@ def is_open(page: Page, selector: str) -> bool:
     return bool(page.eval_on_selector(selector, "element => element.open"))
 
 
+# Functions, not expression strings: Playwright evals those, which the file's CSP forbids.
 CACHE = "#cache-deep-dive"
 LATER = "details.llmdoc-deep-dive >> nth=2"
 
@@ -195,7 +196,7 @@ def test_closed_by_default(open_page: Callable[[str], Page]) -> None:
 @pytest.mark.parametrize("fragment", ["#inner-target", CACHE])
 def test_opens_on_hash_navigation(open_page: Callable[[str], Page], fragment: str) -> None:
     page = open_page(fragment)
-    page.wait_for_function(f"document.querySelector('{CACHE}').open")
+    page.wait_for_function(f"() => document.querySelector('{CACHE}').open")
     assert page.is_visible("#inner-target")
     assert (
         page.evaluate("document.querySelector('#inner-target').getBoundingClientRect().top")
@@ -207,7 +208,7 @@ def test_opens_on_hash_navigation(open_page: Callable[[str], Page], fragment: st
 def test_opens_on_hash_change_and_link_click(open_page: Callable[[str], Page]) -> None:
     page = open_page("")
     page.evaluate("location.hash = '#inner-target'")
-    page.wait_for_function(f"document.querySelector('{CACHE}').open")
+    page.wait_for_function(f"() => document.querySelector('{CACHE}').open")
 
     page = open_page("")
     page.click('a[href="#cache-deep-dive"]')
@@ -253,7 +254,7 @@ def test_expand_all_control(open_page: Callable[[str], Page]) -> None:
     page.click(f"{CACHE} > summary")
     page.click("details.llmdoc-deep-dive >> nth=1 >> summary")
     page.wait_for_function(
-        "document.querySelector('button.llmdoc-deep-dive-toggle').textContent"
+        "() => document.querySelector('button.llmdoc-deep-dive-toggle').textContent"
         ".startsWith('Collapse')"
     )
 
