@@ -12,6 +12,8 @@ from chatbot.api import chat, conversations, health
 from chatbot.db.session import create_schema, make_engine, make_sessionmaker
 from chatbot.providers import build_provider
 from chatbot.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from chatbot.security.auth import build_authenticator
+from chatbot.security.wiring import install_security
 from chatbot.settings import Settings, get_settings
 
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis_client
         app.state.rate_limiter = limiter
         app.state.provider = provider
+        app.state.authenticator = build_authenticator(settings.security, host=settings.host)
         try:
             yield  # the application serves requests here
         finally:
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(title="Chatbot", version="0.1.0", lifespan=lifespan)
+    install_security(app, settings.security)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(conversations.router)

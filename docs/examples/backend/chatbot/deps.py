@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatbot.providers import LLMProvider
 from chatbot.ratelimit import RateLimiter
+from chatbot.security.auth import CurrentUser
 from chatbot.settings import Settings
 
 
@@ -36,10 +37,13 @@ async def get_session(
         yield session
 
 
-async def enforce_rate_limit(request: Request) -> None:
+async def enforce_rate_limit(request: Request, user: CurrentUser) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
+    # Per principal, not per IP: behind the gateway every request shares a few source
+    # addresses, and one user with many API keys is still one user.
     client = request.client.host if request.client else "unknown"
-    if not await limiter.allow(client):
+    key = f"ip:{client}" if user.via == "anonymous" else f"user:{user.subject}"
+    if not await limiter.allow(key):
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS, "rate limit exceeded", {"Retry-After": "60"}
         )

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chatbot.security.settings import SecuritySettings
+
 ProviderName = Literal["fake", "openai", "anthropic", "ollama", "vllm"]
 
 
@@ -51,6 +53,7 @@ class Settings(BaseSettings):
     vllm: ModelServer = ModelServer(base_url="http://localhost:8001/v1")
 
     sse_retry_ms: int = 3000
+    security: SecuritySettings = SecuritySettings()  # CHATBOT_SECURITY__<NAME>
 
     @model_validator(mode="after")
     def _real_providers_need_a_model(self) -> Settings:

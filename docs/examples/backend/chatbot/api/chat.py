@@ -18,6 +18,7 @@ from chatbot.db.models import Message
 from chatbot.db.repository import get_or_create_conversation, recent_history
 from chatbot.deps import ProviderDep, RateLimited, SessionFactoryDep, SettingsDep
 from chatbot.providers import ChatMessage, Finish, ProviderError, TextDelta
+from chatbot.security.access import WritableConversation
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -31,6 +32,7 @@ class ChatRequest(BaseModel):
 @router.post("/chat/stream", response_class=EventSourceResponse, dependencies=[RateLimited])
 async def chat_stream(
     body: ChatRequest,
+    conversation_id: WritableConversation,  # the caller's own conversation, or a new one
     settings: SettingsDep,
     provider: ProviderDep,
     sessions: SessionFactoryDep,
@@ -42,7 +44,7 @@ async def chat_stream(
     """
     async with sessions() as session:
         conversation = await get_or_create_conversation(
-            session, body.conversation_id, title=body.message
+            session, conversation_id, title=body.message
         )
         history = await recent_history(session, conversation.id, settings.history_limit)
         session.add(Message(conversation_id=conversation.id, role="user", content=body.message))

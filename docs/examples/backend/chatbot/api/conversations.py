@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from chatbot.db.models import Conversation, Message
 from chatbot.deps import SessionDep
+from chatbot.security.access import ReadableConversation
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -33,7 +34,9 @@ class ConversationOut(BaseModel):
 
 
 @router.get("/conversations/{conversation_id}")
-async def get_conversation(conversation_id: uuid.UUID, session: SessionDep) -> ConversationOut:
+async def get_conversation(
+    conversation_id: ReadableConversation, session: SessionDep
+) -> ConversationOut:
     """The conversation with its messages, oldest first."""
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:

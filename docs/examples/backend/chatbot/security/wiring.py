@@ -1,0 +1,112 @@
+"""Plug the security controls into the app: one call from the application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Imported for their tables: ``create_all`` and the migration test see every model.
+from chatbot.security import access, apikeys, audit, privacy  # noqa: F401
+from chatbot.security.settings import SecuritySettings
+
+
+# [start:body-limit]
+class BodyLimitMiddleware:
+    """Reject request bodies over *max_bytes* with 413 before any of them is parsed.
+
+    ``Content-Length`` is checked first; a chunked upload without one is counted as it
+    arrives, so a client cannot stream 1 GB into the JSON parser by omitting the header.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _reject(send, 413, b'{"detail":"request body too large"}')
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _reject(send, 413, b'{"detail":"request body too large"}')
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _reject(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# [end:body-limit]
+
+
+# [start:headers]
+class SecurityHeadersMiddleware:
+    """Headers every API response carries; the frontend sets its own CSP."""
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cache-control", b"no-store"),  # conversations must not land in shared caches
+        (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name for name, _ in message["headers"]}
+                extra = [(n, v) for n, v in self.HEADERS if n not in present]
+                message["headers"] = [*message["headers"], *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+# [end:headers]
+
+
+# [start:install]
+def install_security(app: FastAPI, settings: SecuritySettings) -> None:
+    """Middleware, outermost last: CORS answers preflights before the body limit runs."""
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,  # exact origins; never "*" with credentials
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            max_age=600,  # browsers cap this anyway (Chromium: 2 hours)
+        )
+
+
+# [end:install]
