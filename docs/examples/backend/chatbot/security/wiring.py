@@ -15,8 +15,9 @@ from chatbot.security.settings import SecuritySettings
 class BodyLimitMiddleware:
     """Reject request bodies over *max_bytes* with 413 before any of them is parsed.
 
-    ``Content-Length`` is checked first; a chunked upload without one is counted as it
-    arrives, so a client cannot stream 1 GB into the JSON parser by omitting the header.
+    ``Content-Length`` is checked first. A chunked upload without one is read here, up to
+    the limit, and replayed to the app: counting inside the app's ``receive`` would not work,
+    because FastAPI turns any exception raised while it reads the body into a 400.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -27,29 +28,33 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _reject(send, 413, b'{"detail":"request body too large"}')
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await _reject(send, 413, b'{"detail":"request body too large"}')
+                return
+            await self.app(scope, receive, send)  # the server enforces Content-Length
             return
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
+        buffered: list[Message] = []
+        size, more = 0, True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away; let the app see it
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+            if size > self.max_bytes:
+                await _reject(send, 413, b'{"detail":"request body too large"}')
+                return
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _reject(send, 413, b'{"detail":"request body too large"}')
+        async def replay() -> Message:
+            # After the body, hand over to the real receive so the app still hears
+            # "http.disconnect" while it streams its answer.
+            return buffered.pop(0) if buffered else await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _reject(send: Send, status: int, body: bytes) -> None:
