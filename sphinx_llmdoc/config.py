@@ -23,11 +23,17 @@ def setup_config(app: Sphinx) -> None:
     app.add_config_value("llmdoc_require_code_language", True, "env", types=frozenset({bool}))
     # Severity only changes what the report does, so it never forces a re-read.
     app.add_config_value("llmdoc_quota_severity", "warning", "", types=frozenset({str}))
+    # Diagrams (sphinx_llmdoc.diagram): none of these changes what is read, so no re-read.
+    app.add_config_value("llmdoc_diagram_cache", "_diagrams", "", types=frozenset({str}))
+    app.add_config_value("llmdoc_mermaid_renderer", "auto", "", types=frozenset({str}))
+    app.add_config_value("llmdoc_chromium", "/usr/bin/chromium", "", types=frozenset({str}))
+    app.add_config_value("llmdoc_diagram_refresh", False, "", types=frozenset({bool}))
     app.connect("config-inited", validate_config)
 
 
 def validate_config(app: Sphinx, config: Config) -> None:
     """Fail early, with a fix, on values that would break the build later."""
+    validate_diagram_config(config)
     severity = config.llmdoc_quota_severity
     if severity not in QUOTA_SEVERITIES:
         msg = (
@@ -57,3 +63,24 @@ def validate_config(app: Sphinx, config: Config) -> None:
 def singlefile_name(config: Config) -> str:
     """The name of the collapsed file: the configured one, or ``<root_doc>-single.html``."""
     return str(config.llmdoc_singlefile_name) or f"{config.root_doc}-single.html"
+
+
+_RENDERER = re.compile(r"^(auto|never|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
+
+
+def validate_diagram_config(config: Config) -> None:
+    """The diagram cache folder and renderer settings."""
+    if not str(config.llmdoc_diagram_cache).strip():
+        msg = (
+            "llmdoc_diagram_cache is empty. Name the folder, relative to the source "
+            'directory, where rendered diagrams are kept and committed: "_diagrams".'
+        )
+        raise ConfigError(msg)
+    renderer = config.llmdoc_mermaid_renderer
+    if not _RENDERER.match(renderer):
+        msg = (
+            f'llmdoc_mermaid_renderer = {renderer!r} is not understood. Use "auto" (render '
+            'missing diagrams with Chromium when it is installed), "never" (use only the '
+            'cache), or "module:function" naming a renderer callable.'
+        )
+        raise ConfigError(msg)

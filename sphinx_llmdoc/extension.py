@@ -14,6 +14,7 @@ from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx_llmdoc.checks import setup_checks
 from sphinx_llmdoc.config import setup_config
 from sphinx_llmdoc.deepdive import setup_deepdive
+from sphinx_llmdoc.diagram import setup_diagram
 from sphinx_llmdoc.quota import setup_quota
 from sphinx_llmdoc.singlefile import setup_singlefile
 from sphinx_llmdoc.singlehtml import setup_singlehtml
@@ -41,6 +42,7 @@ def setup_extension(app: Sphinx) -> None:
     setup_checks(app)
     setup_quota(app)
     setup_deepdive(app)
+    setup_diagram(app)
     setup_singlehtml(app)
     setup_singlefile(app)
 
