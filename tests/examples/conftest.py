@@ -95,6 +95,16 @@ def _postgres_bin() -> Path | None:
     return Path(found).parent if found else None
 
 
+def _wait_until_accepting(bindir: Path, port: int, process: subprocess.Popen[bytes]) -> None:
+    """The port opens before recovery ends; pg_isready says when queries are accepted."""
+    deadline = time.monotonic() + 30
+    ready = [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
+    while subprocess.run(ready, check=False).returncode != 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("PostgreSQL did not become ready")
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throwaway PostgreSQL cluster (Debian's ``postgresql``), trust auth, a free port.
@@ -129,6 +139,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     try:
         wait_for_port(port, process)
+        _wait_until_accepting(bindir, port, process)
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
     finally:
         process.terminate()
