@@ -42,7 +42,9 @@ CLASSIFICATION: dict[str, DataClass] = {
 
 # [start:redact]
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
-_PHONE = re.compile(r"(?<![\w+])\+?\d{1,3}[ .-]?\(?\d{2,4}\)?([ .-]?\d{2,4}){2,3}\b")
+# Groups must be separated ("+44 20 7946 0958"), so a bare 16-digit order number is no phone.
+_PHONE = re.compile(r"(?<![\w+])(\+\d{1,3}[ .-]?)?(\(\d{2,4}\)[ .-]?)?\d{2,4}([ .-]\d{2,4}){2,3}\b")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 _IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
@@ -85,7 +87,7 @@ def redact(text: str) -> tuple[str, Counter[str]]:
     sub("IBAN", _IBAN, _iban_ok)
     sub("CARD", _CARD, lambda v: _luhn_ok(re.sub(r"\D", "", v)))
     sub("IP", _IPV4)
-    sub("PHONE", _PHONE, lambda v: len(re.sub(r"\D", "", v)) >= 8)
+    sub("PHONE", _PHONE, lambda v: len(re.sub(r"\D", "", v)) >= 8 and not _ISO_DATE.fullmatch(v))
     return text, found
 
 

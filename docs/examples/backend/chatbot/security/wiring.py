@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Imported for their tables: ``create_all`` and the migration test see every model.
-from chatbot.security import access, apikeys, audit, privacy  # noqa: F401
+from chatbot.security import access, apikeys, audit, erasure, privacy  # noqa: F401
 from chatbot.security.settings import SecuritySettings
 
 
