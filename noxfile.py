@@ -114,3 +114,14 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark against plain Sphinx: writes build/bench/results.json and prints a table.
+
+    Pass options after ``--``: ``nox -s bench -- --quick`` or ``-- --reps 7``.
+    """
+    ensure_system_packages(session)
+    session.install("-e", ".[render]")
+    session.run("python", "bench/run.py", *session.posargs)
