@@ -146,7 +146,8 @@ def require_scope(scope: str) -> params.Depends:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing scope {scope!r}")
         return principal
 
-    return Depends(check)
+    dependency: params.Depends = Depends(check)
+    return dependency
 
 
 CurrentUser = Annotated[Principal, Depends(authenticate)]

@@ -156,7 +156,7 @@ class ErasureHandler:
         requested = datetime.now(UTC)
         inventory = await self.inventory(subject)
         report = ErasureReport(pseudonym(self._key, subject))
-        failures: list[BaseException] = []
+        failures: list[Exception] = []
         for target in self._targets:  # sequential: each is I/O bound and the job is rare
             try:
                 report.counts[target.name] = await target.erase(inventory)

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from urllib.parse import unquote, urlsplit
 
 from chatbot.security.sanitize import reveal_tag_text, strip_invisible
@@ -235,9 +236,9 @@ def _variants(raw: str, plain: str) -> Iterable[str]:
     yield codecs.decode(plain, "rot13")
     yield plain[::-1]
     for blob in _BASE64.findall(raw):
-        yield _printable(lambda b=blob: base64.b64decode(b + "=" * (-len(b) % 4)))
+        yield _printable(partial(base64.b64decode, blob + "=" * (-len(blob) % 4)))
     for blob in _HEX.findall(raw):
-        yield _printable(lambda b=blob: bytes.fromhex(re.sub(r"[\s:]", "", b)))
+        yield _printable(partial(bytes.fromhex, re.sub(r"[\s:]", "", blob)))
     for blob in _PERCENT.findall(raw):
         yield _fold(unquote(blob))
 
