@@ -21,6 +21,9 @@ def setup_config(app: Sphinx) -> None:
     app.add_config_value("llmdoc_singlefile_name", "", "html", types=frozenset({str}))
     app.add_config_value("llmdoc_singlefile_budget_kb", 2560, "html", types=frozenset({int}))
     app.add_config_value("llmdoc_require_code_language", True, "env", types=frozenset({bool}))
+    # Provenance (checks.py): long code blocks must be included from the tested examples tree.
+    app.add_config_value("llmdoc_max_inline_code_lines", 8, "env", types=frozenset({int}))
+    app.add_config_value("llmdoc_examples_dir", "examples", "env", types=frozenset({str}))
     # Severity only changes what the report does, so it never forces a re-read.
     app.add_config_value("llmdoc_quota_severity", "warning", "", types=frozenset({str}))
     # Diagrams (sphinx_llmdoc.diagram): none of these changes what is read, so no re-read.
@@ -53,6 +56,18 @@ def validate_config(app: Sphinx, config: Config) -> None:
         msg = (
             f"llmdoc_singlefile_name = {name!r} would overwrite the page Sphinx writes for "
             f"root_doc {config.root_doc!r}. Choose another name."
+        )
+        raise ConfigError(msg)
+    if config.llmdoc_max_inline_code_lines < 0:
+        msg = (
+            "llmdoc_max_inline_code_lines must be 0 or more: the longest code block, in lines, "
+            "that may be written inline instead of included from llmdoc_examples_dir."
+        )
+        raise ConfigError(msg)
+    if not config.llmdoc_examples_dir.strip():
+        msg = (
+            'llmdoc_examples_dir is empty. Name the folder of tested examples, e.g. "examples" '
+            "(relative to the source directory); long code blocks must be included from it."
         )
         raise ConfigError(msg)
     if config.llmdoc_singlefile_budget_kb <= 0:

@@ -1,0 +1,4 @@
+extensions = ["sphinx_llmdoc"]
+html_theme = "furo"
+project = "provenance"
+llmdoc_examples_dir = "examples"

@@ -1,0 +1,9 @@
+first = 1
+second = 2
+third = 3
+fourth = 4
+fifth = 5
+sixth = 6
+seventh = 7
+eighth = 8
+ninth = 9
