@@ -125,6 +125,7 @@ class HybridRetriever:
 
 
 # [start:multiquery]
+_LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022])\s*")
 MULTI_QUERY_PROMPT = (
     "Rewrite the user's question as {n} different search queries for a documentation "
     "search engine. Use other words and likely technical terms. One query per line, no "
@@ -165,7 +166,8 @@ class MultiQueryRetriever:
             )
         except Exception:  # any failure: fall back to the user's words
             text = ""
-        variants = [line.strip(" -*\t") for line in text.splitlines() if line.strip(" -*\t")]
+        variants = [_LIST_MARKER.sub("", line).strip() for line in text.splitlines()]
+        variants = [v for v in variants if v]
         return list(dict.fromkeys([question, *variants[: self._n]]))
 
     async def retrieve(
