@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -309,3 +310,20 @@ async def test_embedding_keys_depend_on_model_dimensions_and_text(r: redis.Redis
     assert a == embedding_key(cache, model="m1", dimensions=1536, text="hello")
     assert a != embedding_key(cache, model="m1", dimensions=512, text="hello")
     assert a != embedding_key(cache, model="m2", dimensions=1536, text="hello")
+
+
+async def test_a_cache_that_is_down_only_misses() -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.1)
+    cache, calls = RedisCache(down), []
+
+    async def load() -> Profile:
+        calls.append(1)
+        return Profile(name="Ada", plan="team")
+
+    for _ in range(2):
+        assert (await cache.get_or_load("k", PROFILE, load, ttl_s=60)).name == "Ada"
+    assert calls == [1, 1]
+    await down.aclose()

@@ -3,12 +3,16 @@
 Values are validated with Pydantic on the way out, so a cached entry written by an
 older release that no longer matches the schema is treated as a miss rather than
 crashing the request. Keys carry a schema version (``chatbot:v1:...``): bump it when
-a cached shape changes and the old entries simply age out.
+a cached shape changes and the old entries simply age out. A cache that is down is a
+cache that misses: Redis errors are logged and the loader runs, so an outage of the
+cache costs latency, never availability. Give the client a short ``socket_timeout``
+(0.1 s) so a hung Redis is noticed quickly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import random
@@ -18,6 +22,7 @@ from typing import TypeVar
 
 import redis.asyncio as redis
 from pydantic import TypeAdapter, ValidationError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,7 +58,11 @@ class RedisCache:
         return ":".join((self._namespace, *parts))
 
     async def get(self, key: str, adapter: TypeAdapter[T]) -> T | None:
-        raw = await self._client.get(key)
+        try:
+            raw = await self._client.get(key)
+        except RedisError:
+            logger.warning("cache unavailable, treating as a miss", exc_info=True)
+            return None
         if raw is None:
             return None
         try:
@@ -65,7 +74,10 @@ class RedisCache:
     async def set(self, key: str, value: T, adapter: TypeAdapter[T], *, ttl_s: int) -> None:
         # Jitter spreads expiries: entries written together must not all miss together.
         ttl = max(1, round(ttl_s * random.uniform(1 - self._jitter, 1 + self._jitter)))
-        await self._client.set(key, adapter.dump_json(value), ex=ttl)
+        try:
+            await self._client.set(key, adapter.dump_json(value), ex=ttl)
+        except RedisError:
+            logger.warning("cache unavailable, value not stored", exc_info=True)
 
     async def invalidate(self, *keys: str) -> None:
         if keys:
@@ -78,13 +90,18 @@ class RedisCache:
             return hit
         token = secrets.token_hex(8)
         lock = f"{key}:lock"
-        if await self._client.set(lock, token, nx=True, px=self._lock_ttl_ms):
+        try:
+            owner = await self._client.set(lock, token, nx=True, px=self._lock_ttl_ms)
+        except RedisError:
+            return await load()  # no cache at all: just load
+        if owner:
             try:
                 value = await load()
                 await self.set(key, value, adapter, ttl_s=ttl_s)
                 return value
             finally:
-                await self._release(keys=[lock], args=[token])
+                with contextlib.suppress(RedisError):  # the lock expires on its own
+                    await self._release(keys=[lock], args=[token])
         # Someone else is loading: poll briefly for their result instead of piling on.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_s
