@@ -93,6 +93,18 @@ def html(session: nox.Session) -> None:
 
 
 @nox.session
+def diagrams(session: nox.Session) -> None:
+    """Render new or changed diagrams into docs/_diagrams and delete stale ones; commit the result.
+
+    Builds never need a browser: they read that committed cache. This needs Debian's
+    Chromium and npm (it fetches the pinned Mermaid once into ~/.cache).
+    """
+    ensure_system_packages(session)
+    session.install("-e", ".[render]")
+    session.run("python", "-m", "sphinx_llmdoc.mermaid", "render", "docs", *session.posargs)
+
+
+@nox.session
 def preview(session: nox.Session) -> None:
     """Live-reloading multi-page preview for authors."""
     session.install("-e", ".[preview]")
