@@ -33,13 +33,15 @@ _expose_pyenv_interpreters()
 SYSTEM_PACKAGES = ("chromium", "fonts-inter", "fonts-jetbrains-mono")
 
 
-def ensure_system_packages(session: nox.Session) -> None:
+def ensure_system_packages(
+    session: nox.Session, packages: tuple[str, ...] = SYSTEM_PACKAGES
+) -> None:
     """Install Debian's Chromium and fonts when missing, as `playwright install --with-deps` would.
 
     Never a browser download: only the distribution's package. Without root or apt the
     browser tests skip and say why.
     """
-    missing = [p for p in SYSTEM_PACKAGES if not _dpkg_installed(p)]
+    missing = [p for p in packages if not _dpkg_installed(p)]
     if not missing:
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
@@ -137,3 +139,28 @@ def bench(session: nox.Session) -> None:
     ensure_system_packages(session)
     session.install("-e", ".[render]")
     session.run("python", "bench/run.py", *session.posargs)
+
+
+EXAMPLES_FRONTEND = ROOT / "docs" / "examples" / "frontend"
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """The tested examples tree: install it from its lock files, type-check, run tests/examples.
+
+    PostgreSQL and Redis come from Debian (the tests start their own servers); Node only
+    when npm is missing, since a NodeSource nodejs already ships it.
+    """
+    ensure_system_packages(session, ("redis-server", "postgresql"))
+    if shutil.which("npm") is None:
+        ensure_system_packages(session, ("nodejs", "npm"))
+    session.install("-r", "tests/examples/requirements.lock")
+    session.install("-c", "tests/examples/requirements.lock", "-e", "docs/examples/backend[test]")
+    if shutil.which("npm") is not None:
+        with session.chdir(EXAMPLES_FRONTEND):
+            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+            session.run("npx", "--no-install", "tsc", "--noEmit", external=True)
+    else:
+        session.warn("npm not available: the frontend tests will skip")
+    # Only tests/examples' own conftest: these tests need the backend, not Sphinx.
+    session.run("pytest", "--confcutdir", "tests/examples", "tests/examples", *session.posargs)

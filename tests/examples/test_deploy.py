@@ -26,6 +26,7 @@ from conftest import BACKEND, DEPLOY, EXAMPLES
 from deploy_helpers import default_port, get_routes, is_setting
 from dockerfile_parse import DockerfileParser
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 K8S_VERSION = "1.37.0"  # newest schema set kubernetes-validate ships
 HELM = DEPLOY / "helm" / "chatbot"
@@ -91,19 +92,47 @@ def test_dockerfile_copies_files_that_exist_in_the_build_context() -> None:
             assert (BACKEND / source).exists(), f"COPY {source}: not in docs/examples/backend"
 
 
-def test_lock_file_pins_every_dependency_of_the_backend() -> None:
+def lock_pins(path: Path) -> dict[str, list[str]]:
+    """{name: [versions]}; a universal lock may pin one name per Python version."""
+    pins: dict[str, list[str]] = {}
+    for line in path.read_text().splitlines():
+        if "==" in line and not line.startswith(("#", " ")):
+            name, version = line.split(";")[0].strip().split("==")
+            pins.setdefault(canonicalize_name(name), []).append(version)
+    return pins
+
+
+def requirements(extras: list[str]) -> list[Requirement]:
+    """The backend's dependencies plus *extras*, self-references (chatbot[rag]) expanded."""
     project = tomllib.loads((BACKEND / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["postgres"]
-    wanted += project["optional-dependencies"]["redis"]
-    pins = dict(
-        line.split(";")[0].strip().split("==")
-        for line in (BACKEND / "requirements.lock").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    )
-    for spec in map(Requirement, wanted):
-        name = spec.name.lower()
-        assert name in pins, f"{name} missing from requirements.lock"
-        assert spec.specifier.contains(pins[name]), f"{name}=={pins[name]} violates {spec}"
+    pending = [*project["dependencies"]]
+    pending += [r for extra in extras for r in project["optional-dependencies"][extra]]
+    found: list[Requirement] = []
+    while pending:
+        spec = Requirement(pending.pop())
+        if spec.marker is not None and not spec.marker.evaluate({"extra": ""}):
+            continue
+        if spec.name == project["name"]:
+            pending += [r for e in spec.extras for r in project["optional-dependencies"][e]]
+        else:
+            found.append(spec)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("lock", "extras"),
+    [
+        (BACKEND / "requirements.lock", ["postgres", "redis"]),
+        (Path(__file__).parent / "requirements.lock", ["postgres", "redis", "test"]),
+    ],
+)
+def test_lock_files_pin_every_dependency(lock: Path, extras: list[str]) -> None:
+    pins = lock_pins(lock)
+    for spec in requirements(extras):
+        name = canonicalize_name(spec.name)
+        assert name in pins, f"{name} is not in {lock.name}: re-run the command at its top"
+        for version in pins[name]:
+            assert spec.specifier.contains(version), f"{name}=={version} violates {spec}"
 
 
 # --- Compose ----------------------------------------------------------------------------
