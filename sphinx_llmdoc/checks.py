@@ -36,6 +36,15 @@ def is_code(node: nodes.literal_block) -> bool:
     return node.rawsource == node.astext() or "source" in node
 
 
+def _in_system_message(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, nodes.system_message):
+            return True
+        parent = parent.parent
+    return False
+
+
 class CodeLanguageCheck(SphinxTransform):
     """Warn on code blocks that would be highlighted as ``default``.
 
@@ -56,7 +65,8 @@ class CodeLanguageCheck(SphinxTransform):
                 current = node["lang"]
                 continue
             assert isinstance(node, nodes.literal_block)
-            if not is_code(node):
+            # docutils quotes the offending source inside its own error messages
+            if not is_code(node) or _in_system_message(node):
                 continue
             language = node.get("language", current)
             if language in UNNAMED_LANGUAGES:
