@@ -66,10 +66,10 @@ def test_every_diagram_is_inline_svg_in_both_variants(build: Build) -> None:
     app = build()
     html = page(app)
 
-    # index: 2 diagrams, chapter: 3 (one repeated), second: 1 plain mermaid block.
-    assert html.count('<div class="llmdoc-diagram">') == 6
-    assert html.count('<div class="llmdoc-diagram-light"><svg') == 6
-    assert html.count('<div class="llmdoc-diagram-dark"><svg') == 6
+    # index: 2 diagrams, chapter: 3 (one repeated), second: a mermaid block, an autoclasstree.
+    assert html.count('<div class="llmdoc-diagram">') == 7
+    assert html.count('<div class="llmdoc-diagram-light"><svg') == 7
+    assert html.count('<div class="llmdoc-diagram-dark"><svg') == 7
     assert "<object" not in html
     assert "llmdoc-diagram-failed" not in html
     assert "light: flowchart LR" in html
@@ -85,7 +85,7 @@ def test_every_diagram_is_inline_svg_in_both_variants(build: Build) -> None:
 def test_svg_is_an_image_named_by_its_alt_text(build: Build) -> None:
     html = page(build())
     openings = SVG.findall(html)
-    assert len(openings) == 12
+    assert len(openings) == 14
     for opening in openings:
         assert 'role="img"' in opening
         assert "aria-roledescription" not in opening
@@ -163,6 +163,12 @@ def test_repeated_diagram_gets_its_own_ids(build: Build) -> None:
     assert f"url(#{light}-2-arrow)" in html
 
 
+def test_other_sphinxcontrib_mermaid_directives_are_adopted(build: Build) -> None:
+    html = page(build())
+    assert "light: classDiagram" in html
+    assert html.count('aria-label="OrderedDict inherits from dict."') == 2
+
+
 def test_plain_mermaid_blocks_use_the_same_renderer(build: Build) -> None:
     app = build()
     html = page(app)
@@ -180,7 +186,7 @@ def test_renders_once_per_build_and_then_only_reads_the_cache(build: Build) -> N
     before = len(fake_calls()) if "fake_mermaid" in sys.modules else 0
     app = build()
     assert len(fake_calls()) == before + 1
-    assert len(fake_calls()[-1]) == 10  # 5 distinct diagrams x 2 themes
+    assert len(fake_calls()[-1]) == 12  # 6 distinct diagrams x 2 themes
     first = page(app)
 
     # No renderer at all now: the committed cache is enough.
@@ -204,7 +210,7 @@ def test_parallel_build_renders_one_batch(build: Build) -> None:
 def test_multipage_html_build(build: Build) -> None:
     app = build("html")
     assert page(app, "chapter.html").count('<div class="llmdoc-diagram">') == 3
-    assert page(app, "second.html").count('<div class="llmdoc-diagram">') == 1
+    assert page(app, "second.html").count('<div class="llmdoc-diagram">') == 2
     assert "mermaid.esm" not in page(app, "genindex.html")
     assert "cdn.jsdelivr" not in page(app, "search.html")
 
@@ -216,7 +222,7 @@ def test_missing_cache_without_renderer_names_file_line_and_command(build: Build
     with pytest.raises(DiagramCacheMissing) as raised:
         build(confoverrides={"llmdoc_mermaid_renderer": "never"})
     message = str(raised.value)
-    assert "6 diagram(s) have no cached SVG" in message
+    assert "7 diagram(s) have no cached SVG" in message
     assert f"{mermaid.RENDER_COMMAND} " in message
 
 
@@ -258,7 +264,7 @@ def test_stale_entries_are_reported_then_removed_by_refresh(build: Build) -> Non
     build("dummy", srcdir=app.srcdir, confoverrides={"llmdoc_diagram_refresh": True})
     assert not stale.exists()
     assert (cache / "README").exists()
-    assert len(list(cache.glob("*.svg"))) == 10
+    assert len(list(cache.glob("*.svg"))) == 12
 
 
 def test_renderer_setting_is_validated(

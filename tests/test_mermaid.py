@@ -278,10 +278,10 @@ def test_render_command_fills_the_cache_and_removes_stale_entries(
     code = mermaid.main(["render", str(source), "--renderer", "fake_mermaid:render"])
     assert code == 0
     assert not stale.exists()
-    assert len(list((source / "_diagrams").glob("*.svg"))) == 10
+    assert len(list((source / "_diagrams").glob("*.svg"))) == 12
     err = capfd.readouterr()
     assert "removed 1 stale diagram SVGs" in err.out + err.err
-    assert "rendered 10 diagram SVGs" in err.out + err.err
+    assert "rendered 12 diagram SVGs" in err.out + err.err
 
 
 # -- real rendering -------------------------------------------------------------------
@@ -457,4 +457,4 @@ def test_built_page_shows_the_variant_of_the_colour_scheme(
     assert visible() == ["light"]
     label = figure.locator(".llmdoc-diagram-light svg").get_attribute("aria-label")
     assert label == "A question goes to the retriever, then the model, which writes the answer."
-    assert "rendered 10 diagram SVGs" in app.status.getvalue()
+    assert "rendered 12 diagram SVGs" in app.status.getvalue()
