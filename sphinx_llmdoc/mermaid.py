@@ -498,16 +498,6 @@ window.llmdocRender = async (id, source, settings, seed) => {
 """
 
 
-def _host_page(home: Path | None) -> Path:
-    """A blank page beside the bundle that loads it."""
-    script = mermaid_js(home)
-    page = script.with_name("host.html")
-    text = f'<!DOCTYPE html><html><head><script src="{script.name}"></script></head></html>\n'
-    if not page.is_file() or page.read_text(encoding="utf-8") != text:
-        page.write_text(text, encoding="utf-8")
-    return page
-
-
 class ChromiumRenderer:
     """Renders a batch in one headless Chromium session through Playwright."""
 
@@ -525,23 +515,35 @@ class ChromiumRenderer:
         # Playwright's sync API refuses to run where an asyncio loop is running (a
         # notebook, an async test, a Playwright session of the caller's): a thread of
         # its own keeps it out of the caller's way.
+        from playwright.sync_api import Error as PlaywrightError
+
         with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(self._render, jobs).result()
+            try:
+                return pool.submit(self._render, jobs).result()
+            except PlaywrightError as error:
+                msg = f"Chromium failed while rendering: {error.message.splitlines()[0]}"
+                raise RendererUnavailable(msg) from error
 
     def _render(self, jobs: Sequence[Job]) -> list[Rendered]:
         from playwright.sync_api import sync_playwright
 
         results = []
-        with sync_playwright() as playwright:
+        with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
+            # Loading the bundle by URL (not as injected text) lets Chromium stream
+            # and compile it off the main thread: seconds faster.
+            host = Path(scratch) / "host.html"
+            bundle = mermaid_js(self.home).resolve().as_uri()
+            host.write_text(
+                f'<!DOCTYPE html><html><head><script src="{bundle}"></script></head></html>',
+                encoding="utf-8",
+            )
             browser = playwright.chromium.launch(
                 executable_path=self.chromium, args=list(CHROMIUM_ARGS)
             )
             try:
                 # A fixed viewport: some layouts (gantt) size themselves to the page.
                 page = browser.new_page(viewport={"width": 1200, "height": 800})
-                # Loading the bundle by URL (not as injected text) lets Chromium
-                # stream and compile it off the main thread: seconds faster.
-                page.goto(_host_page(self.home).as_uri())
+                page.goto(host.as_uri())
                 page.add_script_tag(content=_PAGE_SCRIPT)
                 for job in jobs:
                     seed = int(job.key[:8], 16)
