@@ -153,7 +153,7 @@ def test_compose_wires_the_api_to_healthy_postgres_and_redis(
     context = (DEPLOY / api["build"]["context"]).resolve()
     assert context == BACKEND.resolve()
     assert (context / api["build"]["dockerfile"]).resolve() == (DEPLOY / "Dockerfile").resolve()
-    assert api["ports"] == [f"{default_port()}:{default_port()}"]
+    assert api["ports"] == [f"127.0.0.1:{default_port()}:{default_port()}"]
     assert api["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
