@@ -34,9 +34,19 @@ resource "aws_elasticache_replication_group" "this" {
   at_rest_encryption_enabled = true
   transit_encryption_enabled = true # clients must use rediss://
 
-  # Rate-limit counters and caches may be evicted; streams must not be: keep memory
-  # headroom and alert on evictions instead of relying on the policy.
-  parameter_group_name = "default.valkey8"
+  parameter_group_name     = aws_elasticache_parameter_group.this.name
   snapshot_retention_limit = 1
+}
+
+# The state Redis (rate limits, streams) must never evict: "noeviction" turns a full
+# memory into write errors you alert on. A cache instance of this module sets allkeys-lru.
+resource "aws_elasticache_parameter_group" "this" {
+  name   = "${var.name}-params"
+  family = "valkey8"
+
+  parameter {
+    name  = "maxmemory-policy"
+    value = var.maxmemory_policy
+  }
 }
 # [end:redis]

@@ -29,3 +29,13 @@ variable "node_type" {
   description = "Node size; cache.r7g.large has about 13 GiB of memory."
   default     = "cache.r7g.large"
 }
+
+variable "maxmemory_policy" {
+  type        = string
+  description = "noeviction for state (rate limits, streams); allkeys-lru for a cache."
+  default     = "noeviction"
+  validation {
+    condition     = contains(["noeviction", "allkeys-lru", "volatile-lru"], var.maxmemory_policy)
+    error_message = "Use noeviction for state or an LRU policy for a cache."
+  }
+}
