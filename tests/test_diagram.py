@@ -339,3 +339,16 @@ def test_text_output_keeps_the_figure_caption(build: Build) -> None:
     text = (app.outdir / "index.txt").read_text(encoding="utf-8")
     assert "How a request travels" in text
     assert "Diagram: The browser sends a chat request" in text
+
+
+def test_malformed_directives_are_located_errors(build: Build) -> None:
+    app = build("html", root="diagram-badinput")
+    warnings = warnings_of(app)
+    lines = (app.srcdir / "index.rst").read_text(encoding="utf-8").splitlines()
+    starts = [i for i, line in enumerate(lines, 1) if line.startswith(".. ")]
+    index = app.srcdir / "index.rst"
+    assert f"{index}:{starts[0]}: ERROR: cannot read the Mermaid file 'missing.mmd'" in warnings
+    assert f"{index}:{starts[1]}: ERROR: diagram takes its Mermaid source either" in warnings
+    assert f"{index}:{starts[2]}: ERROR: diagram is empty" in warnings
+    assert f"{index}:{starts[3]}: ERROR: mermaid is empty" in warnings
+    assert "End." in page(app)
