@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from chatbot.app import create_app
 from chatbot.settings import Settings
 from fastapi.testclient import TestClient
@@ -69,8 +70,19 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise TimeoutError(f"nothing listening on {port} after {timeout}s")
 
 
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, emptied first: no test sees another test's keys."""
+    client = redis.Redis.from_url(redis_server)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return redis_server
+
+
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throwaway redis-server on a free port (Debian's ``redis-server``)."""
     binary = shutil.which("redis-server")
     if binary is None:
