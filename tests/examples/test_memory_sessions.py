@@ -81,6 +81,7 @@ async def test_devices_catch_up_from_their_cursor_and_skip_their_own_events(
     await sync.publish("u1", {"type": "message", "id": 1}, origin_device="phone")
     await sync.publish("u1", {"type": "rename", "title": "Refunds"}, origin_device="laptop")
     batch = await sync.read("u1", device_id="laptop", cursor=laptop_cursor)
+    assert 0 < await client.ttl(SyncService.key("u1")) <= 7 * 24 * 3600
     assert [e for _, e in batch.events] == [{"type": "message", "id": 1}]
     assert not batch.resync_required
     await sync.publish("u1", {"type": "message", "id": 2}, origin_device="phone")

@@ -158,9 +158,12 @@ class SyncBatch:
 class SyncService:
     """Per-user change feed: append once, every device reads from its own cursor."""
 
-    def __init__(self, client: redis.Redis, *, max_events: int = 1000) -> None:
+    def __init__(
+        self, client: redis.Redis, *, max_events: int = 1000, idle_ttl_s: int = 7 * 24 * 3600
+    ) -> None:
         self._r = client
         self._max = max_events
+        self._ttl = idle_ttl_s
 
     @staticmethod
     def key(user_id: str) -> str:
@@ -168,12 +171,15 @@ class SyncService:
 
     async def publish(self, user_id: str, event: dict[str, Any], *, origin_device: str) -> str:
         """Append a change (message added, conversation renamed...). Returns its id."""
-        event_id = await self._r.xadd(
-            self.key(user_id),
-            {"event": json.dumps(event), "origin": origin_device},
-            maxlen=self._max,
-            approximate=True,
-        )
+        async with self._r.pipeline(transaction=False) as pipe:
+            pipe.xadd(
+                self.key(user_id),
+                {"event": json.dumps(event), "origin": origin_device},
+                maxlen=self._max,
+                approximate=True,
+            )
+            pipe.expire(self.key(user_id), self._ttl)  # a user idle for a week: stream gone
+            event_id, _ = await pipe.execute()
         return str(event_id)
 
     async def read(
