@@ -24,7 +24,12 @@ pytestmark = pytest.mark.anyio
 WEATHER = ToolSpec(
     "get_weather",
     "Current weather for a city",
-    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
 )
 HISTORY = [ChatMessage("user", "Hi"), ChatMessage("assistant", "Hello"), ChatMessage("user", "?")]
 OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
@@ -86,6 +91,7 @@ async def test_tool_use_arrives_as_one_parsed_call() -> None:
             "name": "get_weather",
             "description": WEATHER.description,
             "input_schema": WEATHER.parameters,
+            "strict": True,
         }
     ]
 

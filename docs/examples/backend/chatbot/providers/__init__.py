@@ -3,6 +3,7 @@
 from chatbot.providers.base import (
     ChatMessage,
     Finish,
+    JsonSchemaFormat,
     LLMProvider,
     ProviderError,
     ProviderRateLimited,
@@ -19,6 +20,7 @@ from chatbot.providers.factory import build_provider
 __all__ = [
     "ChatMessage",
     "Finish",
+    "JsonSchemaFormat",
     "LLMProvider",
     "ProviderError",
     "ProviderRateLimited",

@@ -10,6 +10,7 @@ from chatbot.providers.base import (
     ChatMessage,
     Finish,
     FinishReason,
+    JsonSchemaFormat,
     LLMProvider,
     StreamEvent,
     TextDelta,
@@ -39,6 +40,7 @@ class FakeProvider(LLMProvider):
         system: str,
         tools: Sequence[ToolSpec] = (),
         max_output_tokens: int = 1024,
+        response_format: JsonSchemaFormat | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         prompt = messages[-1].content if messages else ""
         input_tokens = sum(len(m.content.split()) for m in messages) + len(system.split())
@@ -46,14 +48,14 @@ class FakeProvider(LLMProvider):
             if tool.name in prompt:
                 call_id = "call_" + hashlib.sha256(prompt.encode()).hexdigest()[:12]
                 yield ToolCall(id=call_id, name=tool.name, arguments={})
-                yield Finish("tool_calls", Usage(input_tokens, 1))
+                yield Finish("tool_calls", Usage(input_tokens, 1), self.name)
                 return
         words = f"Hello! You said: {prompt}".split()
         for index, word in enumerate(words[:max_output_tokens]):
             await asyncio.sleep(self.delay_s)
             yield TextDelta(word if index == 0 else " " + word)
         reason: FinishReason = "length" if len(words) > max_output_tokens else "stop"
-        yield Finish(reason, Usage(input_tokens, min(len(words), max_output_tokens)))
+        yield Finish(reason, Usage(input_tokens, min(len(words), max_output_tokens)), self.name)
 
 
 # [end:fake]

@@ -7,17 +7,21 @@ server implements, with the same streaming chunks.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import openai
 from openai import AsyncOpenAI, omit
-from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
+from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat.completion_create_params import ResponseFormat
 
+from chatbot.llm.tools import chat_completions_tool
 from chatbot.providers.base import (
     ChatMessage,
     Finish,
     FinishReason,
+    JsonSchemaFormat,
     LLMProvider,
     StreamEvent,
     TextDelta,
@@ -47,10 +51,20 @@ class _PartialCall:
 class OpenAICompatibleProvider(LLMProvider):
     """Streams ``client.chat.completions.create(stream=True)`` from a local model server."""
 
-    def __init__(self, client: AsyncOpenAI, *, model: str, name: str) -> None:
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        *,
+        model: str,
+        name: str,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
         self._client = client
         self._model = model
         self.name = name
+        # Server-specific fields (vLLM's top_k, chat_template_kwargs...): unknown ones are
+        # dropped silently by some servers, so they come from configuration, per model.
+        self._extra_body = dict(extra_body or {})
 
     async def stream(
         self,
@@ -59,10 +73,11 @@ class OpenAICompatibleProvider(LLMProvider):
         system: str,
         tools: Sequence[ToolSpec] = (),
         max_output_tokens: int = 1024,
+        response_format: JsonSchemaFormat | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         # Local chat templates know "system"; OpenAI's newer "developer" role is not universal.
         history: list[ChatCompletionMessageParam] = [{"role": "system", "content": system}]
-        history += [_message(m) for m in messages]
+        history += to_chat_messages(messages)
         calls: dict[int, _PartialCall] = {}
         reason: FinishReason = "stop"
         usage: Usage | None = None
@@ -70,15 +85,21 @@ class OpenAICompatibleProvider(LLMProvider):
             chunks = await self._client.chat.completions.create(
                 model=self._model,
                 messages=history,
-                tools=[_function_tool(t) for t in tools] or omit,
+                tools=[chat_completions_tool(t) for t in tools] or omit,
+                response_format=_response_format(response_format) if response_format else omit,
                 max_completion_tokens=max_output_tokens,
                 stream=True,
-                stream_options={"include_usage": True},
+                stream_options={"include_usage": True},  # else no usage when streaming
+                extra_body=self._extra_body or None,
             )
             async with chunks:
                 async for chunk in chunks:
                     if chunk.usage is not None:
-                        usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                        details = chunk.usage.prompt_tokens_details  # vLLM: when enabled
+                        cached = (details.cached_tokens or 0) if details else 0
+                        usage = Usage(
+                            chunk.usage.prompt_tokens, chunk.usage.completion_tokens, cached
+                        )
                     for choice in chunk.choices:
                         if choice.delta.content:
                             yield TextDelta(choice.delta.content)
@@ -96,7 +117,7 @@ class OpenAICompatibleProvider(LLMProvider):
             raise translate_error(exc, self.name) from exc
         for call in calls.values():
             yield ToolCall(call.id, call.name, json.loads("".join(call.arguments) or "{}"))
-        yield Finish(reason, usage)
+        yield Finish(reason, usage, self._model)
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -105,18 +126,53 @@ class OpenAICompatibleProvider(LLMProvider):
 # [end:stream]
 
 
-def _message(message: ChatMessage) -> ChatCompletionMessageParam:
-    if message.role == "user":
-        return {"role": "user", "content": message.content}
-    return {"role": "assistant", "content": message.content}
+# [start:messages]
+def to_chat_messages(messages: Sequence[ChatMessage]) -> list[ChatCompletionMessageParam]:
+    """History as Chat Completions messages: ``tool_calls`` on the assistant, then ``tool``."""
+    result: list[ChatCompletionMessageParam] = []
+    for message in messages:
+        if message.role == "tool":
+            result.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": message.tool_call_id or "",
+                    "content": message.content,
+                }
+            )
+        elif message.role == "user":
+            result.append({"role": "user", "content": message.content})
+        elif message.tool_calls:
+            result.append(
+                {
+                    "role": "assistant",
+                    "content": message.content or None,
+                    "tool_calls": [
+                        {
+                            "id": call.id,
+                            "type": "function",
+                            "function": {
+                                "name": call.name,
+                                "arguments": json.dumps(call.arguments),
+                            },
+                        }
+                        for call in message.tool_calls
+                    ],
+                }
+            )
+        else:
+            result.append({"role": "assistant", "content": message.content})
+    return result
 
 
-def _function_tool(tool: ToolSpec) -> ChatCompletionToolParam:
+# [end:messages]
+
+
+def _response_format(response_format: JsonSchemaFormat) -> ResponseFormat:
     return {
-        "type": "function",
-        "function": {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": tool.parameters,
+        "type": "json_schema",
+        "json_schema": {
+            "name": response_format.name,
+            "schema": response_format.schema,
+            "strict": True,
         },
     }

@@ -1,0 +1,1 @@
+"""Model-level concerns above the provider adapters: tools, tokens, costs, routing."""
