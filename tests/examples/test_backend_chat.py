@@ -14,8 +14,9 @@ import fastapi.routing
 import httpx2
 import pytest
 import uvicorn
+from chatbot.api.chat import ChatRequest, chat_stream
 from chatbot.app import create_app
-from chatbot.db.session import make_engine
+from chatbot.db.session import create_schema, make_engine, make_sessionmaker
 from chatbot.deps import get_provider
 from chatbot.providers import (
     ChatMessage,
@@ -191,6 +192,51 @@ def test_lifespan_opens_then_closes_the_provider(
         assert isinstance(app.state.provider, Closing)
         assert closed == []
     assert closed == [True]
+
+
+class HeldStreams(LLMProvider):
+    """Keeps every stream it hands out, so a test can see whether it was closed."""
+
+    name = "held"
+
+    def __init__(self) -> None:
+        self.streams: list[AsyncGenerator[StreamEvent]] = []
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        system: str,
+        tools: Sequence[ToolSpec] = (),
+        max_output_tokens: int = 1024,
+    ) -> AsyncGenerator[StreamEvent]:
+        events = FakeProvider().stream(messages, system=system, max_output_tokens=max_output_tokens)
+        self.streams.append(events)
+        return events
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_closing_the_response_closes_the_provider_stream_at_once(
+    settings: Settings, anyio_backend: str
+) -> None:
+    """FastAPI closes the endpoint's generator when the client goes; the provider's
+    stream (an HTTP response, for a real SDK) must close with it, not at garbage collection.
+    """
+    engine = make_engine(settings.database_url)
+    await create_schema(engine)
+    provider = HeldStreams()
+    events = chat_stream(
+        body=ChatRequest(message="one two three"),
+        conversation_id=uuid.uuid4(),
+        settings=settings,
+        provider=provider,
+        sessions=make_sessionmaker(engine),
+    )
+    assert [(await anext(events)).event for _ in range(2)] == ["meta", "token"]  # type: ignore[call-overload]
+    await events.aclose()  # type: ignore[attr-defined]
+    assert provider.streams[0].ag_frame is None, "provider stream left suspended"  # type: ignore[attr-defined]
+    await engine.dispose()
 
 
 @pytest.fixture
