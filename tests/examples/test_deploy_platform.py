@@ -392,3 +392,15 @@ def test_argocd_application_points_at_the_chart() -> None:
     for values_file in source["helm"]["valueFiles"]:
         assert (HELM / values_file).exists(), values_file
     assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+
+
+def test_chart_tree_in_the_book_lists_exactly_the_chart_files() -> None:
+    listed: set[str] = set()
+    for line in (DEPLOY / "helm" / "chart-tree.txt").read_text().splitlines()[1:]:
+        name = re.sub(r"^[│ ├└─]+", "", line).split()[0]
+        depth = (len(line) - len(line.lstrip("│ ├└─"))) // 4
+        if depth == 1:
+            parent = name.rstrip("/")
+        listed.add(name if depth == 1 else f"{parent}/{name}")
+    actual = {str(p.relative_to(HELM)) for p in HELM.rglob("*") if p.is_file()}
+    assert {entry for entry in listed if not entry.endswith("/")} == actual

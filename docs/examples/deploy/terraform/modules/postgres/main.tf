@@ -42,7 +42,7 @@ resource "aws_db_instance" "this" {
   instance_class = var.instance_class
 
   allocated_storage     = var.storage_gb
-  max_allocated_storage = var.storage_gb * 4 # autoscaling headroom
+  max_allocated_storage = var.max_storage_gb # storage autoscaling ceiling
   storage_type          = "gp3"
   storage_encrypted     = true
 

@@ -40,6 +40,12 @@ variable "storage_gb" {
   default     = 100
 }
 
+variable "max_storage_gb" {
+  type        = number
+  description = "Ceiling for storage autoscaling in GiB (RDS grows gp3 storage up to it)."
+  default     = 400
+}
+
 variable "backup_retention_days" {
   type        = number
   description = "Point-in-time recovery window. Erasures are replayed after a restore from it."
