@@ -17,6 +17,8 @@ export interface SSEEvent {
 export interface SSEParser {
   /** Feed the next decoded chunk; chunks may split lines anywhere. */
   feed(chunk: string): void;
+  /** The stream ended: finish a last line ended by a lone CR, drop any unfinished event. */
+  end(): void;
 }
 // [end:types]
 
@@ -84,6 +86,11 @@ export function createSSEParser(
       }
       buffer = buffer.slice(start);
     },
+    end(): void {
+      if (buffer.endsWith("\r")) processLine(buffer.slice(0, -1));
+      buffer = "";
+      data = [];
+    },
   };
 }
 // [end:parser]
@@ -100,7 +107,7 @@ export async function readEventStream(
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) return parser.end();
       parser.feed(value);
     }
   } finally {

@@ -16,6 +16,7 @@ function parseAll(chunks: string[]): { events: SSEEvent[]; comments: string[] } 
   const comments: string[] = [];
   const parser = createSSEParser((e) => events.push(e), (c) => comments.push(c));
   for (const chunk of chunks) parser.feed(chunk);
+  parser.end();
   return { events, comments };
 }
 
@@ -54,6 +55,28 @@ test("any chunking gives the same events", () => {
   for (const size of [1, 2, 3, 7, 64]) {
     assert.deepEqual(parseAll(splitEvery(whole, size)).events, expected, `chunks of ${size}`);
   }
+});
+
+test("CRLF and CR streams parse like LF, however they are chunked", () => {
+  const lf = fixture("chat-stream.sse");
+  const expected = parseAll([lf]).events;
+  for (const ending of ["\r\n", "\r"]) {
+    const text = lf.replaceAll("\n", ending);
+    for (const size of [1, 2, 5]) {
+      assert.deepEqual(parseAll(splitEvery(text, size)).events, expected, `${JSON.stringify(ending)} / ${size}`);
+    }
+  }
+});
+
+test("an event the stream cuts off is never dispatched", () => {
+  assert.deepEqual(parseAll(["data: complete\n\n", "data: cut off\n"]).events, [
+    { event: "message", data: "complete", id: "" },
+  ]);
+});
+
+test("a CRLF split between chunks is one line ending, not two", () => {
+  const { events } = parseAll(["data: a\r", "\ndata: b\r", "\n\r\n"]);
+  assert.deepEqual(events, [{ event: "message", data: "a\nb", id: "" }]);
 });
 
 test("CRLF and CR line endings, split CRLF, comments and multi-line data", () => {
