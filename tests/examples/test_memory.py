@@ -281,3 +281,40 @@ async def test_memory_manager_absorbs_evicted_turns_and_reads_them_back() -> Non
     )  # fmt: skip
     trimmed = await tight.read(user_id="u1", summary=summary, query="refund for account 4411")
     assert trimmed.recalled == [] and counter.count(trimmed.render()) <= 60
+
+
+@pytest.mark.parametrize("strategy", ["truncate", "sliding_window", "importance"])
+def test_selection_invariants_hold_on_random_conversations(strategy: str) -> None:
+    import random
+
+    rng = random.Random(7)
+    manager = ContextManager(window_turns=5)
+    for _ in range(200):
+        messages: list[Message] = []
+        for i in range(rng.randint(1, 15)):
+            roles = ["user", "assistant"] + (["tool", "assistant"] if rng.random() < 0.2 else [])
+            for role in roles:
+                parent = messages[-1].id if messages else None
+                text = rng.choice(["ok", "my order 123456", "remember this", "fine"])
+                pinned = role == "user" and rng.random() < 0.05
+                messages.append(
+                    Message(len(messages) + 1, "c", parent, role, f"{text} {i}",  # type: ignore[arg-type]
+                            rng.randint(5, 400), pinned=pinned)
+                )  # fmt: skip
+        turns = group_turns(messages)
+        budget = rng.randint(300, 3000)
+        try:
+            selection = manager.select(messages, budget=budget, strategy=strategy)  # type: ignore[arg-type]
+        except ContextOverflow:
+            must_keep = [t for t in turns[:-1] if t.pinned] + [turns[-1]]
+            assert sum(t.tokens for t in must_keep) > budget
+            continue
+        kept_ids = [m.id for m in selection.kept]
+        assert kept_ids == sorted(kept_ids)  # original order
+        assert selection.tokens <= budget
+        assert set(m.id for m in turns[-1].messages) <= set(kept_ids)  # newest turn kept
+        for turn in turns:
+            ids = {m.id for m in turn.messages}
+            assert ids <= set(kept_ids) or not ids & set(kept_ids)  # never split
+            if turn.pinned:
+                assert ids <= set(kept_ids)
