@@ -272,6 +272,7 @@ async def test_memory_manager_absorbs_evicted_turns_and_reads_them_back() -> Non
     memory = await manager.read(user_id="u1", summary=summary, query="refund for account 4411")
     assert memory.facts == ["4411 (account): Dana's account"]
     assert memory.recalled and "Refund account 4411" in memory.recalled[0]
+    assert memory.recalled[0].startswith("[20")  # dated: [YYYY-MM-DD]
     rendered = memory.render()
     assert rendered.index("Known facts") < rendered.index("Earlier in this conversation")
     assert await LongTermMemory(embeddings, store).recall("u2", "refund") == []  # per-user

@@ -198,7 +198,12 @@ class LongTermMemory:
     ) -> list[str]:
         [vector] = await self._embeddings.embed([query])
         hits = await self._store.query(self.tenant(user_id), vector, top_k=top_k)
-        return [h.chunk.text for h in hits if h.score >= min_score]
+        # Dated, so the model can tell an old memory from a newer stated fact.
+        return [
+            f"[{str(h.chunk.metadata.get('at', ''))[:10]}] {h.chunk.text}"
+            for h in hits
+            if h.score >= min_score
+        ]
 
 
 # [end:long-term]
@@ -273,7 +278,7 @@ class MemoryManager:
         entities = await self._extractor.extract(evicted)
         self._entities.merge(user_id, entities, source_message_id=evicted[-1].id)
         key = f"{conversation_id}:{evicted[0].id}-{evicted[-1].id}"
-        await self._long_term.remember(user_id, key, _transcript(evicted), kind="episode")
+        await self._long_term.remember(user_id, key, _transcript(evicted), kind="exchange")
         return new_summary
 
 
