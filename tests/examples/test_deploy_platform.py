@@ -404,3 +404,16 @@ def test_chart_tree_in_the_book_lists_exactly_the_chart_files() -> None:
         listed.add(name if depth == 1 else f"{parent}/{name}")
     actual = {str(p.relative_to(HELM)) for p in HELM.rglob("*") if p.is_file()}
     assert {entry for entry in listed if not entry.endswith("/")} == actual
+
+
+def test_dependabot_covers_every_ecosystem_the_examples_ship() -> None:
+    config = yaml.safe_load((DEPLOY / "github" / "dependabot.yml").read_text())
+    assert config["version"] == 2
+    updates = {u["package-ecosystem"]: u["directory"] for u in config["updates"]}
+    assert set(updates) == {"pip", "npm", "docker", "github-actions", "terraform"}
+    examples = DEPLOY.parent
+    for ecosystem, directory in updates.items():
+        if ecosystem != "github-actions":  # workflows live in .github/ of the real repo
+            assert (examples / directory.lstrip("/")).is_dir(), (ecosystem, directory)
+    assert (examples / "backend" / "requirements.lock").exists()
+    assert (examples / "deploy" / "Dockerfile").exists()

@@ -1,5 +1,7 @@
 """Chapter 10.4's security suite: attacks on the running backend, through its real middleware.
 
+``tests/examples/test_security_api.py`` runs it with the examples' fixtures (``settings``).
+
 The identity provider is simulated by a JWKS document served over HTTP on loopback, so
 ``jwt.PyJWKClient`` really fetches and caches keys. Tokens are signed with keys generated
 per test session; the attacks forge, alter and replay them.

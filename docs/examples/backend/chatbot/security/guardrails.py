@@ -201,7 +201,11 @@ class InjectionDetector:
         plain = _fold(text)
         hits = {r.name: r.weight for r in RULES if r.pattern.search(plain)}
         hidden_hits: dict[str, float] = {}
+        seen = {plain}
         for variant in _variants(text, plain):
+            if variant in seen:  # most text has no digits or spaced letters: skip repeats
+                continue
+            seen.add(variant)
             for rule in RULES:
                 if rule.name not in hits and rule.pattern.search(variant):
                     hidden_hits[rule.name] = rule.weight
