@@ -16,6 +16,7 @@ from sphinx_llmdoc.config import setup_config
 from sphinx_llmdoc.deepdive import setup_deepdive
 from sphinx_llmdoc.diagram import setup_diagram
 from sphinx_llmdoc.quota import setup_quota
+from sphinx_llmdoc.reader import setup_reader
 from sphinx_llmdoc.singlefile import setup_singlefile
 from sphinx_llmdoc.singlehtml import setup_singlehtml
 
@@ -44,6 +45,7 @@ def setup_extension(app: Sphinx) -> None:
     setup_deepdive(app)
     setup_diagram(app)
     setup_singlehtml(app)
+    setup_reader(app)
     setup_singlefile(app)
 
     app.connect("builder-inited", add_static_assets)

@@ -49,7 +49,8 @@ KNOWN_ORIGINS = (
 
 def setup_singlefile(app: Sphinx) -> None:
     """Collapse the singlehtml page into one file at the end of the build."""
-    app.connect("build-finished", write_single_file)
+    # After furo (priority 500), whose build-finished handler appends the dark Pygments styles.
+    app.connect("build-finished", write_single_file, priority=900)
 
 
 def origin_of(url: str, config: Config, what: str = "") -> str:

@@ -20,6 +20,7 @@ from sphinx import addnodes
 from sphinx.builders.singlehtml import SingleFileHTMLBuilder
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
+from sphinx_llmdoc.reader import SEARCH_SIDEBAR
 from sphinx_llmdoc.warnings_ import Warn, warn
 
 if TYPE_CHECKING:
@@ -247,7 +248,10 @@ def fix_page_context(
     if callable(has_doc):
         context["hasdoc"] = lambda name: name not in UNWRITTEN_PAGES and has_doc(name)
     if isinstance(context.get("sidebars"), list):
-        context["sidebars"] = [s for s in context["sidebars"] if s != "sidebar/search.html"]
+        # furo's form posts to search.html, never written; llmdoc.js searches in the page
+        context["sidebars"] = [
+            SEARCH_SIDEBAR if s == "sidebar/search.html" else s for s in context["sidebars"]
+        ]
 
     tree = navigation_html(doctree, app.config.llmdoc_nav_depth)
     if not tree:

@@ -39,6 +39,8 @@ class Warn(Enum):
     """A section falls short of its word, example or diagram quota."""
     SIZE = "size"
     """The single file exceeds its size budget."""
+    FONTS = "fonts"
+    """The fonts to embed are not installed."""
 
 
 def warn(

@@ -1,0 +1,9 @@
+project = "Reader Test Book"
+author = "sphinx-llmdoc tests"
+copyright = "2026, sphinx-llmdoc tests"
+extensions = ["sphinx_llmdoc"]
+html_theme = "furo"
+html_title = project
+llmdoc_singlefile_name = "book.html"
+myst_enable_extensions = ["colon_fence"]
+myst_heading_anchors = 3
