@@ -222,7 +222,7 @@ def hot_functions(
                 if frame["url"].endswith(".html")
                 else Path(frame["url"]).name
             )
-            name = f"{name} [{origin}, line {line}]"
+            name = f"{name} [{origin}, line {line}:{frame['columnNumber'] + 1}]"
         self_us[name] += delta
     ranked = sorted(self_us.items(), key=lambda item: -item[1])[:limit]
     return [{"function": key, "self_ms": round(us / 1000, 1)} for key, us in ranked]

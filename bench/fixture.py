@@ -577,7 +577,12 @@ VARIANTS = {
         ["myst_parser", "sphinx_design", "sphinx_copybutton", "sphinxcontrib.mermaid"],
         "",
     ),
-    "llmdoc": (["sphinx_llmdoc"], 'llmdoc_singlefile_name = "book.html"\n'),
+    "llmdoc": (
+        ["sphinx_llmdoc"],
+        'llmdoc_singlefile_name = "book.html"\n'
+        "# the fixture's code is inline filler, not a tested examples tree\n"
+        "llmdoc_max_inline_code_lines = 1000\n",
+    ),
 }
 
 

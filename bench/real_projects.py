@@ -338,7 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         for p in PROJECTS
         if not args.only or p.name in args.only
     ]
-    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    path = OUT / "results.json"
+    # keep earlier results of projects not rebuilt this time (``--only``)
+    earlier = json.loads(path.read_text()) if path.exists() else []
+    names = {r["project"] for r in results}
+    results = [r for r in earlier if r["project"] not in names] + results
+    path.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     print(f"\nwrote {OUT / 'results.json'} in {time.perf_counter() - started:.0f} s")
     return 0
