@@ -117,8 +117,24 @@ def preview(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Extension and browser tests on the supported Pythons."""
     ensure_system_packages(session)
+    ensure_axe(session)
     session.install("-e", ".[test]")
     session.run("pytest", "tests", "--ignore=tests/examples", *session.posargs)
+
+
+def ensure_axe(session: nox.Session) -> None:
+    """Install axe-core for the accessibility tests from tests/browser's lock file.
+
+    Without npm the accessibility tests skip and say why; nothing else needs Node.
+    """
+    browser_tests = ROOT / "tests" / "browser"
+    if (browser_tests / "node_modules" / "axe-core" / "axe.min.js").is_file():
+        return
+    if shutil.which("npm") is None:
+        session.warn("npm is missing: the axe-core accessibility tests will skip")
+        return
+    options = ("--ignore-scripts", "--no-audit", "--no-fund")
+    session.run("npm", "ci", "--prefix", str(browser_tests), *options, external=True)
 
 
 @nox.session
