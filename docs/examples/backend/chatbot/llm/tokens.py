@@ -28,10 +28,10 @@ import tiktoken
 from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI
 
-from chatbot.llm.tools import anthropic_tool, responses_tool
 from chatbot.providers.anthropic import to_anthropic_messages
 from chatbot.providers.base import ChatMessage, ToolSpec
 from chatbot.providers.openai import to_responses_input
+from chatbot.providers.tools import anthropic_tool, responses_tool
 
 PER_MESSAGE_OVERHEAD = 4  # role and delimiters; OpenAI's chat format spends 3-4
 

@@ -1,18 +1,14 @@
-"""One tool definition, emitted in each provider's shape.
+"""One tool definition for every provider.
 
 A tool is written once as a Pydantic model. :func:`tool_spec` turns it into the
 provider-neutral :class:`~chatbot.providers.base.ToolSpec` with a schema that both
-vendors' strict modes accept; the three ``*_tool`` functions are the only places that
-know the vendors' wire shapes.
+vendors' strict modes accept; ``chatbot/providers/tools.py`` emits it in each API's shape.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from anthropic.types import ToolParam
-from openai.types.chat import ChatCompletionToolParam
-from openai.types.responses import FunctionToolParam
 from pydantic import BaseModel, Field
 
 from chatbot.providers.base import ToolSpec
@@ -62,44 +58,3 @@ def tool_spec(name: str, model: type[BaseModel]) -> ToolSpec:
 
 SEARCH_DOCS = tool_spec("search_docs", SearchDocs)
 # [end:definition]
-
-
-# [start:emitters]
-def responses_tool(tool: ToolSpec) -> FunctionToolParam:
-    """OpenAI Responses API: a flat object."""
-    return {
-        "type": "function",
-        "name": tool.name,
-        "description": tool.description,
-        "parameters": tool.parameters,
-        "strict": True,
-    }
-
-
-def chat_completions_tool(tool: ToolSpec) -> ChatCompletionToolParam:
-    """Chat Completions (vLLM, Ollama): the same fields nested under ``function``.
-
-    No ``strict``: local servers enforce schemas through their own structured-output
-    backends, and some reject the flag.
-    """
-    return {
-        "type": "function",
-        "function": {
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": tool.parameters,
-        },
-    }
-
-
-def anthropic_tool(tool: ToolSpec) -> ToolParam:
-    """Anthropic Messages API: the schema is called ``input_schema``."""
-    return {
-        "name": tool.name,
-        "description": tool.description,
-        "input_schema": tool.parameters,
-        "strict": True,
-    }
-
-
-# [end:emitters]

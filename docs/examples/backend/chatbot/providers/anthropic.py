@@ -15,7 +15,6 @@ from anthropic.types import (
 )
 from anthropic.types import Usage as AnthropicUsage
 
-from chatbot.llm.tools import anthropic_tool
 from chatbot.providers.base import (
     ChatMessage,
     Finish,
@@ -33,6 +32,7 @@ from chatbot.providers.base import (
     Usage,
     retry_after_seconds,
 )
+from chatbot.providers.tools import anthropic_tool
 
 _REASONS: dict[StopReason, FinishReason] = {
     "max_tokens": "length",

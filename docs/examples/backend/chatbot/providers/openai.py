@@ -11,7 +11,6 @@ from openai.types.responses import ResponseInputParam, ResponseTextConfigParam, 
 from openai.types.shared import ReasoningEffort
 from openai.types.shared_params import Reasoning
 
-from chatbot.llm.tools import responses_tool
 from chatbot.providers.base import (
     ChatMessage,
     Finish,
@@ -29,6 +28,7 @@ from chatbot.providers.base import (
     Usage,
     retry_after_seconds,
 )
+from chatbot.providers.tools import responses_tool
 
 
 # [start:stream]

@@ -16,7 +16,6 @@ from openai import AsyncOpenAI, omit
 from openai.types.chat import ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from chatbot.llm.tools import chat_completions_tool
 from chatbot.providers.base import (
     ChatMessage,
     Finish,
@@ -30,6 +29,7 @@ from chatbot.providers.base import (
     Usage,
 )
 from chatbot.providers.openai import translate_error
+from chatbot.providers.tools import chat_completions_tool
 
 _REASONS: dict[str, FinishReason] = {
     "length": "length",
