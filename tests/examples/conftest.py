@@ -117,6 +117,32 @@ def _wait_until_accepting(bindir: Path, port: int, process: subprocess.Popen[byt
         time.sleep(0.1)
 
 
+def _start_postgres(
+    bindir: Path, as_user: list[str], workdir: Path, attempts: int = 3
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the cluster on a free port; retry on a new one if another process took it."""
+    log = workdir / "postgres.log"
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [*as_user, str(bindir / "postgres"), "-D", str(workdir / "data"), *options.split()],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_for_port(port, process)
+            _wait_until_accepting(bindir, port, process)
+            return process, port
+        except (RuntimeError, TimeoutError) as exc:
+            process.terminate()
+            process.wait(20)
+            if attempt == attempts:
+                raise RuntimeError(f"{exc}; PostgreSQL said:\n{log.read_text()[-2000:]}") from exc
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throwaway PostgreSQL cluster (Debian's ``postgresql``), trust auth, a free port.
@@ -137,21 +163,14 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if parent == Path("/"):
                 break
             parent.chmod(parent.stat().st_mode | 0o011)
-    data, port = workdir / "data", free_port()
+    data = workdir / "data"
     subprocess.run(
         [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    process = subprocess.Popen(
-        [*as_user, str(bindir / "postgres"), "-D", str(data), *options.split()],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, port = _start_postgres(bindir, as_user, workdir)
     try:
-        wait_for_port(port, process)
-        _wait_until_accepting(bindir, port, process)
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
     finally:
         process.terminate()
