@@ -6,17 +6,26 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import anyio
 import pytest
 import redis.asyncio as redis
 from chatbot.app import create_app
 from chatbot.db.models import Base
+from chatbot.memory.memory import LongTermMemory
+from chatbot.memory.sessions import SessionManager, SyncService
+from chatbot.rag.models import Chunk, EmbeddedChunk
+from chatbot.rag.vectorstore import InMemoryVectorStore
 from chatbot.security.apikeys import ApiKeyManager
 from chatbot.security.audit import AuditEvent, AuditLogger, pseudonym, verify_chain
 from chatbot.security.erasure import (
+    DEFAULT_REDIS_PATTERNS,
     EXEMPT_TABLES,
     ErasureHandler,
+    Inventory,
     RedisErasure,
+    SessionErasure,
     SqlErasure,
+    VectorMemoryErasure,
 )
 from chatbot.security.privacy import CLASSIFICATION, ConsentManager, Purpose, redact
 from chatbot.settings import Settings
@@ -215,3 +224,38 @@ def test_api_key_format_and_storage(client: TestClient) -> None:
     assert wrong_pepper is None
     with pytest.raises(ValueError, match="32 bytes"):
         ApiKeyManager(b"short")
+
+
+def test_sessions_sync_stream_and_long_term_memory_are_erased(redis_url: str) -> None:
+    """The memory stack of chapter 7: Redis sessions, the sync stream, vector memory."""
+
+    async def scenario() -> tuple[dict[str, int], str, list[str]]:
+        client = redis.from_url(redis_url, decode_responses=True)
+        await client.flushdb()
+        sessions = SessionManager(client)
+        for user in ("alice", "alice", "bob"):
+            await sessions.create(user, device_id=f"{user}-laptop")
+        await SyncService(client).publish("alice", {"message": SENTINEL}, origin_device="d1")
+        store = InMemoryVectorStore()
+        for user in ("alice", "bob"):
+            tenant = LongTermMemory.tenant(user)
+            chunk = Chunk(f"{user}-fact", tenant, 0, f"{user} likes tea", 0, 10, {})
+            await store.upsert(tenant, [EmbeddedChunk(chunk, [1.0, 0.0], "test-model")])
+        targets = [
+            RedisErasure(client, DEFAULT_REDIS_PATTERNS),
+            SessionErasure(sessions),
+            VectorMemoryErasure(store, LongTermMemory.tenant),
+        ]
+        inventory = Inventory("alice", ())
+        counts = {t.name: await t.erase(inventory) for t in targets}
+        dump = await _dump_redis(redis_url)
+        for key in await client.keys("sess:*"):  # the user id sits inside the hash
+            dump += str(await client.hgetall(key))
+        left = [c.text for t in ("alice", "bob") for c in store.chunks(LongTermMemory.tenant(t))]
+        await client.aclose()
+        return counts, dump, left
+
+    counts, dump, memories = anyio.run(scenario)
+    assert counts == {"redis": 1, "sessions": 2, "vector_memory": 1}
+    assert "alice" not in dump and SENTINEL not in dump
+    assert "bob" in dump and memories == ["bob likes tea"]

@@ -8,10 +8,10 @@ ends with a ledger row holding only a pseudonym, which is replayed after a backu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import redis.asyncio as redis
 from sqlalchemy import DateTime, Integer, String, Text, delete, select, union
@@ -23,6 +23,10 @@ from chatbot.security.access import ConversationMember
 from chatbot.security.apikeys import ApiKey
 from chatbot.security.audit import AuditLogger, pseudonym
 from chatbot.security.privacy import ConsentRecord
+
+if TYPE_CHECKING:  # typing only: erasure must not pull the memory stack into every import
+    from chatbot.memory.sessions import SessionManager
+    from chatbot.rag.models import Chunk
 
 
 class ErasureLedger(Base):
@@ -116,6 +120,61 @@ class RedisErasure:
                 if batch:
                     removed += int(await self._redis.unlink(*batch))
         return removed
+
+
+# Every Redis key family the reference writes that embeds a user or a conversation id:
+# rate limits (chatbot.ratelimit, chatbot.architecture.ratelimit), the per-user sync
+# stream and session index (chatbot.memory.sessions), and conversation-keyed caches and
+# replay buffers. Session hashes ("sess:<random>") hold the user id in a field, not the
+# key, so SessionErasure removes them through the session index.
+DEFAULT_REDIS_PATTERNS = (
+    "ratelimit:user:{subject}:*",
+    "rl:*:user:{subject}:*",
+    "sync:{subject}",
+    "*{conversation}*",
+)
+
+
+class SessionErasure:
+    """Sign the subject out everywhere: session hashes and the per-user session index."""
+
+    name = "sessions"
+
+    def __init__(self, sessions: SessionManager) -> None:
+        self._sessions = sessions
+
+    async def erase(self, inventory: Inventory) -> int:
+        return await self._sessions.revoke_all(inventory.subject)
+
+
+class ListableVectorStore(Protocol):
+    """A vector store that can list a tenant's chunks (the in-memory one can)."""
+
+    def chunks(self, tenant_id: str) -> list[Chunk]: ...
+
+    async def delete_document(self, tenant_id: str, doc_id: str) -> None: ...
+
+
+class VectorMemoryErasure:
+    """Long-term memory lives in the vector store under a per-user tenant
+    (``LongTermMemory.tenant``: ``mem:<user id>``).
+
+    Stores that cannot list a tenant's documents (most managed ones) need a
+    delete-by-tenant call instead; pgvector does it with one ``DELETE ... WHERE tenant_id``.
+    """
+
+    name = "vector_memory"
+
+    def __init__(self, store: ListableVectorStore, tenant_of: Callable[[str], str]) -> None:
+        self._store = store
+        self._tenant_of = tenant_of
+
+    async def erase(self, inventory: Inventory) -> int:
+        tenant = self._tenant_of(inventory.subject)
+        documents = {chunk.doc_id for chunk in self._store.chunks(tenant)}
+        for doc_id in sorted(documents):
+            await self._store.delete_document(tenant, doc_id)
+        return len(documents)
 
 
 # [end:targets]
