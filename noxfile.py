@@ -179,6 +179,9 @@ def examples(session: nox.Session) -> None:
         with session.chdir(EXAMPLES_FRONTEND):
             session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
             session.run("npx", "--no-install", "tsc", "--noEmit", external=True)
+        # Gateway API CRD schemas for the HTTPRoute/Gateway tests (chapter 9).
+        gateway = str(ROOT / "tests" / "examples" / "gateway-api")
+        session.run("npm", "ci", "--prefix", gateway, "--no-audit", "--no-fund", external=True)
     else:
         session.warn("npm not available: the frontend tests will skip")
     # Only tests/examples' own conftest: these tests need the backend, not Sphinx.

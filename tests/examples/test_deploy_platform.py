@@ -174,6 +174,42 @@ def test_httproute_attaches_to_the_gateway_and_reaches_the_service() -> None:
 # [end:gateway-test]
 
 
+GATEWAY_CHECK = Path(__file__).parent / "gateway-api"
+
+
+def validate_gateway_objects(docs: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    """Run the Gateway API CRD schemas (``@kubernetes-models/gateway-api``) over *docs*."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: no Gateway API schema validator")
+    if not (GATEWAY_CHECK / "node_modules").is_dir():
+        pytest.skip("run `npm ci --prefix tests/examples/gateway-api` (nox -s examples does)")
+    return subprocess.run(
+        [node, str(GATEWAY_CHECK / "validate.mjs")],
+        input=json.dumps(docs),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_gateway_objects_satisfy_the_gateway_api_schemas() -> None:
+    k = objects()
+    result = validate_gateway_objects([k["Gateway"], k["HTTPRoute"]])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split("\n")[:2] == ["ok Gateway public", "ok HTTPRoute chatbot-api"]
+
+
+def test_gateway_api_schema_rejects_a_bad_timeout_and_port() -> None:
+    route = objects()["HTTPRoute"]
+    route["spec"]["rules"][0]["timeouts"]["request"] = "5 minutes"
+    route["spec"]["rules"][0]["backendRefs"][0]["port"] = "http"
+    result = validate_gateway_objects([route])
+    assert result.returncode == 1
+    assert "timeouts/request must match pattern" in result.stdout
+    assert "port must be integer" in result.stdout
+
+
 def test_gateway_api_validator_catches_what_kubernetes_validate_cannot() -> None:
     """kubernetes-validate knows built-in kinds only; Gateway API objects are CRDs."""
     with pytest.raises(kubernetes_validate.SchemaNotFoundError):
@@ -231,6 +267,8 @@ def test_chart_renders_valid_objects_matching_the_plain_manifests() -> None:
     ]
     hpa = docs["HorizontalPodAutoscaler"]["spec"]
     assert hpa["metrics"] == plain["HorizontalPodAutoscaler"]["spec"]["metrics"]
+    checked = validate_gateway_objects([docs["HTTPRoute"]])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_chart_without_autoscaling_sets_replicas_and_drops_the_hpa() -> None:
