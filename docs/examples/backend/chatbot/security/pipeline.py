@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 import anyio.to_thread
+from fastapi import Depends, HTTPException, Request, status
+from openai import AsyncOpenAI
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chatbot.security.guardrails import InjectionDetector, OutputFilter, Verdict
-from chatbot.security.moderation import Moderator
-from chatbot.security.sanitize import sanitize_input
+from chatbot.security.moderation import Moderator, OpenAIModerator
+from chatbot.security.sanitize import InputTooLong, sanitize_input
+
+if TYPE_CHECKING:
+    from chatbot.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +152,55 @@ async def filtered_stream(
 
 
 # [end:stream-filter]
+
+
+# [start:guarded]
+def build_guardrails(settings: Settings) -> GuardrailChain:
+    """The chain the app uses; moderation only when configured with a key and a model."""
+    moderator: Moderator | None = None
+    security = settings.security
+    if security.moderation_enabled and settings.openai_api_key and security.moderation_model:
+        client = AsyncOpenAI(api_key=settings.openai_api_key.get_secret_value())
+        moderator = OpenAIModerator(
+            client, model=security.moderation_model, thresholds={"self_harm_intent": 0.2}
+        )
+    return GuardrailChain(
+        detector=InjectionDetector(),
+        output_filter=OutputFilter(
+            allowed_hosts=security.link_allowlist, system_prompt=settings.system_prompt
+        ),
+        moderator=moderator,
+    )
+
+
+def guardrails_of(request: Request) -> GuardrailChain:
+    """The app's chain, built on first use from the settings the lifespan stored."""
+    chain: GuardrailChain | None = getattr(request.app.state, "guardrails", None)
+    if chain is None:
+        chain = request.app.state.guardrails = build_guardrails(request.app.state.settings)
+    return chain
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    message: str
+
+
+async def guarded_message(request: Request) -> InputDecision:
+    """Run the input guardrails before a chat turn starts streaming; 400 if blocked.
+
+    The refusal is deliberately vague: the reasons go to the audit log, not the caller.
+    """
+    chain = guardrails_of(request)
+    try:
+        message = _Message.model_validate_json(await request.body()).message
+        decision = await chain.check_input(message)
+    except (ValidationError, InputTooLong) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid message") from exc
+    if not decision.allowed:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "I can't help with that request.")
+    return decision
+
+
+GuardedMessage = Annotated[InputDecision, Depends(guarded_message)]
+# [end:guarded]
