@@ -493,3 +493,13 @@ async def test_a_stream_cut_before_completion_ends_with_an_error_frame() -> None
     result = await frames(openai(Replay([event_stream(cut)])))
     assert [f.event for f in result] == ["token", "token", "error"]
     assert result[-1] == INCOMPLETE
+
+
+async def test_the_end_user_pseudonym_reaches_each_vendors_abuse_field() -> None:
+    r_openai = Replay([event_stream(responses_text(["ok"], openai_usage(1, 0, 1, 0)))])
+    r_claude = Replay([event_stream(anthropic_message([{"text": ["ok"]}], "end_turn", 1, 1))])
+    await send(openai(r_openai), QUESTION, user_ref="u_5f2c")
+    await send(claude(r_claude), QUESTION, user_ref="u_5f2c")
+    assert r_openai.body()["safety_identifier"] == "u_5f2c"
+    assert "user" not in r_openai.body()  # the deprecated field
+    assert r_claude.body()["metadata"] == {"user_id": "u_5f2c"}

@@ -35,6 +35,7 @@ def test_responses_create_takes_what_the_openai_adapter_sends() -> None:
         "text",
         "reasoning",
         "prompt_cache_key",
+        "safety_identifier",
         "max_output_tokens",
         "store",
         "stream",
@@ -58,7 +59,16 @@ def test_chat_completions_takes_what_the_compatible_adapter_sends() -> None:
 
 
 def test_messages_stream_takes_what_the_anthropic_adapter_sends() -> None:
-    used = {"model", "max_tokens", "system", "messages", "tools", "output_config", "cache_control"}
+    used = {
+        "model",
+        "max_tokens",
+        "system",
+        "messages",
+        "tools",
+        "output_config",
+        "cache_control",
+        "metadata",
+    }
     assert used <= params(AsyncMessages.stream)
     assert {"model", "system", "messages", "tools"} <= params(AsyncMessages.count_tokens)
 

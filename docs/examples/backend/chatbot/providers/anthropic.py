@@ -67,6 +67,7 @@ class AnthropicProvider(LLMProvider):
         tools: Sequence[ToolSpec] = (),
         max_output_tokens: int = 1024,
         response_format: JsonSchemaFormat | None = None,
+        user_ref: str | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         output: OutputConfigParam | None = None
         if response_format is not None:
@@ -79,6 +80,7 @@ class AnthropicProvider(LLMProvider):
                 messages=to_anthropic_messages(messages),
                 tools=[anthropic_tool(t) for t in tools] or omit,
                 output_config=output or omit,
+                metadata={"user_id": user_ref} if user_ref else omit,
                 # Automatic caching: the breakpoint follows the end of the conversation,
                 # so each turn reads the previous turns' prefix at a tenth of the price.
                 cache_control=(

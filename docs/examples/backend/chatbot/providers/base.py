@@ -177,10 +177,13 @@ class LLMProvider(ABC):
         tools: Sequence[ToolSpec] = (),
         max_output_tokens: int = 1024,
         response_format: JsonSchemaFormat | None = None,
+        user_ref: str | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         """Yield text deltas and tool calls, then exactly one :class:`Finish`.
 
         With ``response_format`` the text deltas concatenate to one JSON document.
+        ``user_ref`` is a stable pseudonym of the end user (never an email address): the
+        vendors' abuse detection can then act on that user instead of the whole account.
 
         Closing the iterator early must stop generation upstream; callers use
         ``contextlib.aclosing`` so that happens as soon as the client goes away.

@@ -41,6 +41,7 @@ class FakeProvider(LLMProvider):
         tools: Sequence[ToolSpec] = (),
         max_output_tokens: int = 1024,
         response_format: JsonSchemaFormat | None = None,
+        user_ref: str | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         prompt = messages[-1].content if messages else ""
         input_tokens = sum(len(m.content.split()) for m in messages) + len(system.split())

@@ -69,6 +69,7 @@ class FallbackProvider(LLMProvider):
         tools: Sequence[ToolSpec] = (),
         max_output_tokens: int = 1024,
         response_format: JsonSchemaFormat | None = None,
+        user_ref: str | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         for index, provider in enumerate(self.providers):
             last = index == len(self.providers) - 1
@@ -78,6 +79,7 @@ class FallbackProvider(LLMProvider):
                 tools=tools,
                 max_output_tokens=max_output_tokens,
                 response_format=response_format,
+                user_ref=user_ref,
             )
             async with aclosing(events):  # a skipped provider's request is cancelled
                 try:

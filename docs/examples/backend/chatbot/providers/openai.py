@@ -60,6 +60,7 @@ class OpenAIProvider(LLMProvider):
         tools: Sequence[ToolSpec] = (),
         max_output_tokens: int = 1024,
         response_format: JsonSchemaFormat | None = None,
+        user_ref: str | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         called_tool = refused = False
         try:
@@ -71,6 +72,7 @@ class OpenAIProvider(LLMProvider):
                 text=_text_format(response_format) if response_format else omit,
                 reasoning=self._reasoning or omit,
                 prompt_cache_key=self._cache_key or omit,  # same key, same cache shard
+                safety_identifier=user_ref or omit,
                 max_output_tokens=max_output_tokens,
                 store=False,  # we keep the history ourselves
                 stream=True,

@@ -74,6 +74,7 @@ class OpenAICompatibleProvider(LLMProvider):
         tools: Sequence[ToolSpec] = (),
         max_output_tokens: int = 1024,
         response_format: JsonSchemaFormat | None = None,
+        user_ref: str | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         # Local chat templates know "system"; OpenAI's newer "developer" role is not universal.
         history: list[ChatCompletionMessageParam] = [{"role": "system", "content": system}]
