@@ -503,3 +503,13 @@ async def test_the_end_user_pseudonym_reaches_each_vendors_abuse_field() -> None
     assert r_openai.body()["safety_identifier"] == "u_5f2c"
     assert "user" not in r_openai.body()  # the deprecated field
     assert r_claude.body()["metadata"] == {"user_id": "u_5f2c"}
+
+
+async def test_anthropic_sdk_pins_the_api_version_and_sends_a_bearer_token() -> None:
+    replay = Replay([event_stream(anthropic_message([{"text": ["ok"]}], "end_turn", 1, 1))])
+    await send(claude(replay), QUESTION)
+    headers = replay.requests[0].headers
+    assert headers["anthropic-version"] == "2026-10-21"
+    assert headers["authorization"] == "Bearer k"
+    assert "x-api-key" not in headers
+    assert not {"temperature", "top_p", "top_k"} & replay.body().keys()
