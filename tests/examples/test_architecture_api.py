@@ -9,11 +9,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
+from chatbot.api.websocket import ticket_user
 from chatbot.app import create_app
 from chatbot.architecture import openapi_export
 from chatbot.architecture.versioning import ApiVersionMiddleware, VersionPolicy
-from chatbot.architecture.websocket import chat_socket_router
-from chatbot.settings import Settings
+from chatbot.settings import ApiVersion, Settings
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -29,7 +29,9 @@ ORIGIN = "https://chat.example.com"
 
 
 def versioned_app(settings: Settings, now: datetime) -> FastAPI:
-    app = create_app(settings)
+    # The app's own middleware knows both versions; this outer one adds the lifecycle.
+    both = [ApiVersion(name="v1"), ApiVersion(name="v2")]
+    app = create_app(settings.model_copy(update={"api_versions": both}))
     app.add_middleware(
         ApiVersionMiddleware,
         versions=[
@@ -95,10 +97,10 @@ async def cookie_auth(websocket: WebSocket) -> str | None:
 
 
 def socket_app(settings: Settings, *, idle_s: float = 30.0) -> FastAPI:
-    app = create_app(settings)
-    app.include_router(
-        chat_socket_router(authenticate=cookie_auth, allowed_origins={ORIGIN}, idle_s=idle_s)
-    )
+    """The app's own WebSocket route, with cookie authentication instead of tickets."""
+    security = settings.security.model_copy(update={"cors_origins": [ORIGIN]})
+    app = create_app(settings.model_copy(update={"security": security, "websocket_idle_s": idle_s}))
+    app.dependency_overrides[ticket_user] = cookie_auth
     return app
 
 

@@ -15,7 +15,7 @@ import httpx2
 import pytest
 import uvicorn
 from chatbot.api.chat import ChatRequest, chat_stream
-from chatbot.app import create_app
+from chatbot.app import create_app, turn_services
 from chatbot.db.session import create_schema, make_engine, make_sessionmaker
 from chatbot.deps import get_provider
 from chatbot.providers import (
@@ -26,7 +26,9 @@ from chatbot.providers import (
     ToolSpec,
 )
 from chatbot.providers.fake import FakeProvider
+from chatbot.security.auth import Principal
 from chatbot.settings import Settings
+from chatbot.streaming.budget import Reservation
 from conftest import FRONTEND, free_port
 from fastapi.testclient import TestClient
 from wire import Event, parse_sse
@@ -229,9 +231,12 @@ async def test_closing_the_response_closes_the_provider_stream_at_once(
     events = chat_stream(
         body=ChatRequest(message="one two three"),
         conversation_id=uuid.uuid4(),
+        user=Principal("user-1", frozenset({"chat"}), "anonymous"),
+        budget=Reservation(None, None),
         settings=settings,
         provider=provider,
         sessions=make_sessionmaker(engine),
+        turns=turn_services(settings, None),
     )
     assert [(await anext(events)).event for _ in range(2)] == ["meta", "token"]  # type: ignore[call-overload]
     await events.aclose()  # type: ignore[attr-defined]

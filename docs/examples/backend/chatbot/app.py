@@ -8,13 +8,26 @@ from contextlib import asynccontextmanager
 import redis.asyncio as redis
 from fastapi import FastAPI
 
-from chatbot.api import chat, conversations, health
+from chatbot.api import chat, completion, conversations, health, manage, resume, websocket
+from chatbot.architecture import ratelimit as token_bucket
+from chatbot.architecture.cache import RedisCache
+from chatbot.architecture.events import ConversationDeleted, EventBus, TurnCompleted
+from chatbot.architecture.orchestration import BackgroundTasks
+from chatbot.architecture.streams import StreamProducer
+from chatbot.architecture.versioning import ApiVersionMiddleware, VersionPolicy
+from chatbot.architecture.websocket import chat_socket_router
+from chatbot.db.pool import engine_kwargs
 from chatbot.db.session import create_schema, make_engine, make_sessionmaker
+from chatbot.middleware.errors import ErrorMiddleware, install_error_handlers
 from chatbot.providers import build_provider
 from chatbot.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from chatbot.security.auth import build_authenticator
 from chatbot.security.wiring import install_security
 from chatbot.settings import Settings, get_settings
+from chatbot.streaming.replay import MemoryReplayBuffer, RedisReplayBuffer, ReplayBuffer
+from chatbot.streaming.turns import TurnServices
+from chatbot.tasks.celery_app import make_celery
+from chatbot.tasks.queue import CeleryQueue, InProcessQueue, TaskQueue
 
 
 # [start:create-app]
@@ -24,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url, **engine_kwargs(settings.database_url, settings.db_pool)
+        )
         await create_schema(engine)
         redis_client = redis.from_url(settings.redis_url) if settings.redis_url else None
         limiter: RateLimiter = (
@@ -40,20 +55,82 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rate_limiter = limiter
         app.state.provider = provider
         app.state.authenticator = build_authenticator(settings.security, host=settings.host)
+        app.state.turns = turn_services(settings, redis_client)
+        app.state.token_limiter = token_bucket.RateLimiter(redis_client) if redis_client else None
+        app.state.tickets = (
+            websocket.RedisTicketStore(redis_client)
+            if redis_client is not None
+            else websocket.MemoryTicketStore()
+        )
         try:
             yield  # the application serves requests here
         finally:
+            # Titles and events still running get 10 s; uvicorn gave streams 30 s before.
+            await app.state.turns.background.drain(timeout_s=10)
+            app.state.turns.celery.close()
             await provider.aclose()
             if redis_client is not None:
                 await redis_client.aclose()
             await engine.dispose()
 
     app = FastAPI(title="Chatbot", version="0.1.0", lifespan=lifespan)
+    # Middleware added last runs first: errors outermost, then CORS and the body limit
+    # (install_security), then the version check, so a 410 still carries CORS headers.
+    app.add_middleware(ApiVersionMiddleware, versions=version_policies(settings))
     install_security(app, settings.security)
+    app.add_middleware(ErrorMiddleware)
+    install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(completion.router)
+    app.include_router(manage.router)
     app.include_router(conversations.router)
+    app.include_router(resume.router)
+    app.include_router(websocket.router)
+    app.include_router(
+        chat_socket_router(
+            authenticate=websocket.ticket_user,
+            allowed_origins=settings.security.cors_origins,
+            idle_s=settings.websocket_idle_s,
+        )
+    )
     return app
 
 
 # [end:create-app]
+
+
+# [start:turn-services]
+def turn_services(settings: Settings, redis_client: redis.Redis | None) -> TurnServices:
+    """Replay buffer, event bus, background tasks and job queue, Redis-backed when set."""
+    background = BackgroundTasks()
+    events = EventBus()
+    celery = make_celery(settings)
+    queue: TaskQueue = CeleryQueue() if settings.celery_broker_url else InProcessQueue(background)
+    replay: ReplayBuffer = MemoryReplayBuffer(ttl_s=settings.stream_replay_ttl_s)
+    cache = None
+    if redis_client is not None:
+        replay = RedisReplayBuffer(redis_client, ttl_s=settings.stream_replay_ttl_s)
+        cache = RedisCache(redis_client)
+        producer = StreamProducer(redis_client, "chatbot:events", maxlen=1_000_000)
+
+        async def forward(event: TurnCompleted) -> None:
+            await producer.publish(event)  # metering and analytics consume the stream
+
+        events.subscribe(TurnCompleted, forward)
+
+    async def forget_replay(event: ConversationDeleted) -> None:
+        await replay.forget(event.conversation_id)
+
+    events.subscribe(ConversationDeleted, forget_replay)
+    return TurnServices(replay, events, background, queue, celery, cache)
+
+
+def version_policies(settings: Settings) -> list[VersionPolicy]:
+    return [
+        VersionPolicy(v.name, v.deprecated_at, v.sunset_at, v.successor)
+        for v in settings.api_versions
+    ]
+
+
+# [end:turn-services]

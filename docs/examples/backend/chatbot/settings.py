@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Literal
 
@@ -19,6 +20,26 @@ class ModelServer(BaseModel):
 
     base_url: str
     api_key: SecretStr = SecretStr("unused")  # the SDK insists on a key; Ollama ignores it
+
+
+class DatabasePool(BaseModel):
+    """The fleet facts the per-process pool is derived from (see ``chatbot.db.pool``)."""
+
+    server_max_connections: int = 100  # PostgreSQL max_connections, or PgBouncer's pool
+    reserved: int = 10  # superuser slots, migrations, admin shells, monitoring
+    max_pods: int = 4  # the autoscaler's maximum
+    surge_pods: int = 1  # extra pods a rolling update adds
+    workers_per_pod: int = 1
+    other_clients: int = 0  # Celery workers and cron jobs with pools of their own
+
+
+class ApiVersion(BaseModel):
+    """One major API version and its lifecycle dates."""
+
+    name: str
+    deprecated_at: datetime | None = None
+    sunset_at: datetime | None = None
+    successor: str | None = None
 
 
 class Settings(BaseSettings):
@@ -53,6 +74,14 @@ class Settings(BaseSettings):
     vllm: ModelServer = ModelServer(base_url="http://localhost:8001/v1")
 
     sse_retry_ms: int = 3000
+    stream_replay_ttl_s: int = 600  # how long a finished turn can still be resumed
+    websocket_idle_s: float = 300.0
+    websocket_ticket_ttl_s: int = 30
+    tenant_tokens_per_minute: int = 200_000  # LLM token budget; enforced when Redis is set
+    db_pool: DatabasePool = DatabasePool()  # CHATBOT_DB_POOL__MAX_PODS=...
+    celery_broker_url: str | None = None  # None: background jobs run in this process
+    celery_result_backend: str | None = None
+    api_versions: list[ApiVersion] = [ApiVersion(name="v1")]
     security: SecuritySettings = SecuritySettings()  # CHATBOT_SECURITY__<NAME>
 
     @model_validator(mode="after")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
+import time
 import uuid
-from collections.abc import AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable
 from contextlib import aclosing
 from dataclasses import asdict
 
@@ -14,11 +16,17 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chatbot.architecture.events import TurnCompleted
 from chatbot.db.models import Message
 from chatbot.db.repository import get_or_create_conversation, recent_history
 from chatbot.deps import ProviderDep, RateLimited, SessionFactoryDep, SettingsDep
-from chatbot.providers import ChatMessage, Finish, ProviderError, TextDelta
+from chatbot.providers import ChatMessage, Finish, LLMProvider, ProviderError, TextDelta
 from chatbot.security.access import WritableConversation
+from chatbot.security.auth import CurrentUser
+from chatbot.settings import Settings
+from chatbot.streaming.budget import TokenBudget, tenant_of
+from chatbot.streaming.replay import TERMINAL, BufferedEvent
+from chatbot.streaming.turns import TurnServicesDep, buffered
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -28,20 +36,79 @@ class ChatRequest(BaseModel):
     conversation_id: uuid.UUID | None = None
 
 
+CUT_OFF = json.dumps({"code": "stream_cut_off", "retryable": True})
+
+
 # [start:chat-stream]
 @router.post("/chat/stream", response_class=EventSourceResponse, dependencies=[RateLimited])
 async def chat_stream(
     body: ChatRequest,
     conversation_id: WritableConversation,  # the caller's own conversation, or a new one
+    user: CurrentUser,
+    budget: TokenBudget,
     settings: SettingsDep,
     provider: ProviderDep,
     sessions: SessionFactoryDep,
+    turns: TurnServicesDep,
 ) -> AsyncIterable[ServerSentEvent]:
     """Events: ``meta``, then ``token`` per chunk, then ``done``, or ``error``.
 
     FastAPI adds ``: ping`` comments while the model is silent, so proxies keep the
-    connection open. Every event carries an increasing ``id``.
+    connection open. Every event carries an increasing ``id`` and is copied to the
+    replay buffer, from which ``GET /v1/conversations/{id}/stream`` resumes a client.
     """
+    key, started = str(conversation_id), time.monotonic()
+    await turns.begin(key, user.subject)
+    last_id, first_token_ms = 0, 0
+    finish: ServerSentEvent | None = None
+    events = turn_events(body, conversation_id, settings, provider, sessions)
+    try:
+        async with aclosing(events):  # the client left: close the turn, and the provider
+            async for event in events:
+                record = buffered(event)
+                await turns.replay.append(key, record)  # before the client sees it
+                last_id = record.id
+                if event.event == "token" and not first_token_ms:
+                    first_token_ms = int((time.monotonic() - started) * 1000)
+                if event.event in TERMINAL:
+                    finish = event
+                yield event
+    finally:
+        if finish is None:  # cut off: followers on other pods must not wait for more
+            with anyio.CancelScope(shield=True):
+                await turns.replay.append(key, BufferedEvent(last_id + 1, "error", CUT_OFF))
+    if finish is None:
+        return  # a client that leaves pays the reserved worst case: no refund
+    if finish.event == "error":
+        await budget.settle(0)  # the provider failed: give the reservation back
+        return
+    usage = finish.data["usage"] or {}
+    await budget.settle(usage.get("input_tokens", 0) + usage.get("output_tokens", 0))
+    completed = TurnCompleted(
+        conversation_id=key,
+        tenant_id=tenant_of(user),
+        model=settings.chat_model or provider.name,
+        input_tokens=usage.get("input_tokens", 0),
+        output_tokens=usage.get("output_tokens", 0),
+        time_to_first_token_ms=first_token_ms,
+        finish_reason=finish.data["finish_reason"],
+    )
+    opening = body.message if body.conversation_id is None else None
+    turns.after_turn(completed, opening=opening)
+
+
+# [end:chat-stream]
+
+
+# [start:turn-events]
+async def turn_events(
+    body: ChatRequest,
+    conversation_id: uuid.UUID,
+    settings: Settings,
+    provider: LLMProvider,
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncGenerator[ServerSentEvent]:
+    """One turn as SSE events: save the question, stream the answer, save the answer."""
     async with sessions() as session:
         conversation = await get_or_create_conversation(
             session, conversation_id, title=body.message
@@ -84,7 +151,7 @@ async def chat_stream(
         yield ServerSentEvent(event="done", data=done, id=next(ids))
 
 
-# [end:chat-stream]
+# [end:turn-events]
 
 
 async def _save_reply(

@@ -18,7 +18,7 @@ from contextlib import aclosing
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from chatbot.providers import ChatMessage, Finish, LLMProvider, ProviderError, TextDelta
@@ -138,17 +138,24 @@ class ChatSocket:
 def chat_socket_router(
     *, authenticate: Authenticator, allowed_origins: Collection[str], idle_s: float = 300.0
 ) -> APIRouter:
-    """``/v1/ws/chat``; the app's lifespan provides ``state.provider`` and ``state.settings``."""
+    """``/v1/ws/chat``; the app's lifespan provides ``state.provider`` and ``state.settings``.
+
+    ``authenticate`` is a dependency, so tests can swap it with ``app.dependency_overrides``.
+    """
     router = APIRouter(prefix="/v1")
 
     @router.websocket("/ws/chat")
-    async def chat_socket(websocket: WebSocket) -> None:
+    async def chat_socket(
+        websocket: WebSocket,
+        # A default, not Annotated: a closure variable is invisible to string annotations.
+        user_id: str | None = Depends(authenticate),
+    ) -> None:
         # Browsers send cookies on cross-site WebSocket handshakes and CORS does not
         # apply, so the Origin check is what stops cross-site WebSocket hijacking.
         if websocket.headers.get("origin") not in allowed_origins:
             await websocket.close(code=1008, reason="origin not allowed")
             return
-        if (user_id := await authenticate(websocket)) is None:
+        if user_id is None:
             await websocket.close(code=1008, reason="unauthenticated")
             return
         await websocket.accept()

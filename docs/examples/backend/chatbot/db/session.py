@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,12 +16,13 @@ from chatbot.db.models import Base
 
 
 # [start:engine]
-def make_engine(database_url: str) -> AsyncEngine:
+def make_engine(database_url: str, **options: Any) -> AsyncEngine:
     """``sqlite+aiosqlite://`` locally, ``postgresql+asyncpg://`` in production.
 
     Always name the driver: since SQLAlchemy 2.1 a bare ``postgresql://`` means psycopg 3.
+    *options* are pool settings (``chatbot.db.pool.engine_kwargs``).
     """
-    return create_async_engine(database_url, pool_pre_ping=True)
+    return create_async_engine(database_url, **({"pool_pre_ping": True} | options))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,0 +1,1 @@
+"""Cross-cutting ASGI middleware: error handling and request ids."""
