@@ -8,7 +8,7 @@ from openai import AsyncOpenAI
 from chatbot.providers.anthropic import AnthropicProvider
 from chatbot.providers.base import LLMProvider
 from chatbot.providers.fake import FakeProvider
-from chatbot.providers.fallback import FallbackProvider
+from chatbot.providers.fallback import Breakers, FallbackProvider
 from chatbot.providers.openai import OpenAIProvider
 from chatbot.providers.openai_compatible import OpenAICompatibleProvider
 from chatbot.settings import ProviderName, Settings
@@ -20,7 +20,10 @@ def build_provider(settings: Settings) -> LLMProvider:
     primary = _single(settings.llm_provider, settings)
     if settings.llm_fallback_provider is None:
         return primary
-    return FallbackProvider(primary, _single(settings.llm_fallback_provider, settings))
+    secondary = _single(settings.llm_fallback_provider, settings)
+    return FallbackProvider(
+        primary, secondary, breakers=Breakers()
+    )  # breakers live as long as the app
 
 
 def _single(name: ProviderName, settings: Settings) -> LLMProvider:
