@@ -21,9 +21,8 @@ def build_provider(settings: Settings) -> LLMProvider:
     if settings.llm_fallback_provider is None:
         return primary
     secondary = _single(settings.llm_fallback_provider, settings)
-    return FallbackProvider(
-        primary, secondary, breakers=Breakers()
-    )  # breakers live as long as the app
+    # One set of breakers for the app's lifetime: every request shares their verdict.
+    return FallbackProvider(primary, secondary, breakers=Breakers())
 
 
 def _single(name: ProviderName, settings: Settings) -> LLMProvider:
