@@ -130,9 +130,53 @@ class RedisErasure:
 DEFAULT_REDIS_PATTERNS = (
     "ratelimit:user:{subject}:*",
     "rl:*:user:{subject}:*",
+    "rl:{{{subject}}}:*",  # a tenant bucket; without a tenant claim the tenant is the user
     "sync:{subject}",
     "*{conversation}*",
 )
+
+
+class StreamEntryErasure:
+    """Entries of shared streams (the event stream) that name the subject or a conversation.
+
+    Keys cannot be deleted here, other users' events share them; XDEL removes single
+    entries. The scan reads the whole stream in pages of 1,000, so keep event streams
+    trimmed (``MAXLEN``) and events free of content: ids only.
+    """
+
+    name = "streams"
+
+    def __init__(self, client: redis.Redis, streams: Sequence[str]) -> None:
+        self._redis = client
+        self._streams = streams
+
+    async def erase(self, inventory: Inventory) -> int:
+        needles = [inventory.subject, *map(str, inventory.conversation_ids)]
+        removed = 0
+        for stream in self._streams:
+            cursor = "-"
+            while True:
+                page = await self._redis.xrange(stream, min=cursor, max="+", count=1000)
+                if not page:
+                    break
+                ids = [_text(entry_id) for entry_id, _ in page if entry_id is not None]
+                doomed = [
+                    entry_id
+                    for entry_id, (_, fields) in zip(ids, page, strict=True)
+                    if any(n in _text(v) for v in (fields or {}).values() for n in needles)
+                ]
+                if doomed:
+                    removed += int(await self._redis.xdel(stream, *doomed))
+                if len(page) < 1000:
+                    break
+                cursor = "(" + ids[-1]  # exclusive start after the last id
+        return removed
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class SessionErasure:
