@@ -19,6 +19,7 @@ from sphinx.environment.collectors import EnvironmentCollector
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 
+from sphinx_llmdoc.checks import count_provenance, examples_dir
 from sphinx_llmdoc.report import (
     REPORT_FILENAME,
     DocRecord,
@@ -167,7 +168,15 @@ class QuotaCollector(EnvironmentCollector):
 
     def process_doc(self, app: Sphinx, doctree: nodes.document) -> None:
         docname = app.env.docname
-        record = DocRecord(stats=measure(doctree))
+        provenance = count_provenance(
+            doctree,
+            examples_dir(app.srcdir, app.config.llmdoc_examples_dir),
+            app.config.llmdoc_max_inline_code_lines,
+        )
+        record = DocRecord(
+            stats=measure(doctree),
+            provenance=(provenance.tested, provenance.untested, provenance.short),
+        )
         record.has_report = next(doctree.findall(llmdoc_report), None) is not None
         owners: dict[int, QuotaRecord] = {}
         for node in list(doctree.findall(llmdoc_quota)):
@@ -268,6 +277,14 @@ def write_report(app: Sphinx, exception: Exception | None) -> None:
         return
     report = report_of(app.env)
     path = _write_json(app, report)
+    tested, untested, inline = report.provenance
+    logger.info(
+        "llmdoc: code blocks: %d included from tested examples, %d long blocks written inline "
+        "(untested), %d short inline snippets",
+        tested,
+        untested,
+        inline,
+    )
     if not report.rows:
         return
     short = sum(1 for row in report.rows if row.status == "short")

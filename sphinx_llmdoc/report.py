@@ -67,6 +67,9 @@ class DocRecord:
     stats: Stats
     quotas: list[QuotaRecord] = field(default_factory=list)
     has_report: bool = False
+    #: Code blocks by provenance: (included from the tested examples tree,
+    #: longer than the inline limit but written inline, short and inline).
+    provenance: tuple[int, int, int] = (0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,20 @@ class Report:
 
     rows: list[Row]
     documents: dict[str, Stats]
+    provenance: tuple[int, int, int] = (0, 0, 0)
+    """Book-wide (tested, untested long, short inline) code blocks."""
+
+    @property
+    def provenance_json(self) -> dict[str, Any]:
+        """Tested versus untested code blocks, and the share of long blocks that are tested."""
+        tested, untested, short = self.provenance
+        long_blocks = tested + untested
+        return {
+            "tested": tested,
+            "untested_long": untested,
+            "short_inline": short,
+            "tested_share_of_long": round(tested / long_blocks, 4) if long_blocks else 1.0,
+        }
 
     @property
     def totals(self) -> Stats:
@@ -129,6 +146,7 @@ class Report:
             target_words=self.target_words,
             sections=len(self.rows),
             short=sum(1 for row in self.rows if row.status == "short"),
+            code_provenance=self.provenance_json,
         )
         return {
             "version": REPORT_VERSION,
@@ -205,7 +223,10 @@ def build_report(
             for child in quota.includes:
                 actual = actual + doc_total(child, frozenset({docname, child}))
             rows.append(Row(quota, actual, _depth(quota.key, parents), parent))
-    return Report(rows, {d: records[d].stats for d in order})
+    provenance = tuple(sum(records[d].provenance[i] for d in order) for i in range(3))
+    return Report(
+        rows, {d: records[d].stats for d in order}, (provenance[0], provenance[1], provenance[2])
+    )
 
 
 def _depth(key: str, parents: Mapping[str, str | None]) -> int:

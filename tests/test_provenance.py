@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -65,6 +66,20 @@ def test_counts_per_document_for_the_report(make_app, copy_root) -> None:
     )
     assert count_provenance(app.env.get_doctree("other"), tree, limit) == Provenance(
         tested=1, untested=1, short=0
+    )
+
+
+def test_the_report_counts_tested_versus_untested_blocks(make_app, copy_root) -> None:
+    app = build(make_app, copy_root)
+    report = json.loads((app.outdir / "llmdoc-report.json").read_text("utf-8"))
+    assert report["totals"]["code_provenance"] == {
+        "tested": 3,
+        "untested_long": 3,
+        "short_inline": 1,
+        "tested_share_of_long": 0.5,
+    }
+    assert "3 included from tested examples, 3 long blocks written inline" in strip_colors(
+        app.status.getvalue()
     )
 
 

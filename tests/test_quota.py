@@ -132,6 +132,13 @@ def test_report_details_and_totals(build: Build) -> None:
         "target_words": 1000,  # only the outermost quota: the others are inside it
         "sections": 8,
         "short": 5,
+        # the three short blocks are written inline, which the limit of 8 lines allows
+        "code_provenance": {
+            "tested": 0,
+            "untested_long": 0,
+            "short_inline": 3,
+            "tested_share_of_long": 1.0,
+        },
     }
 
 
