@@ -51,7 +51,10 @@ async def enforce_rate_limit(request: Request, user: CurrentUser) -> None:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ProviderDep = Annotated[LLMProvider, Depends(get_provider)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": closed when the endpoint function returns, before a streamed body is
+# sent. With the default ("request") a session that ran one query would hold its pooled
+# connection for the whole 10 to 30 s stream.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SessionFactoryDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 RateLimited = Depends(enforce_rate_limit)
 # [end:deps]
