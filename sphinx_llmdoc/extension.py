@@ -15,6 +15,7 @@ from sphinx_llmdoc.checks import setup_checks
 from sphinx_llmdoc.config import setup_config
 from sphinx_llmdoc.deepdive import setup_deepdive
 from sphinx_llmdoc.diagram import setup_diagram
+from sphinx_llmdoc.highlight import setup_highlight
 from sphinx_llmdoc.quota import setup_quota
 from sphinx_llmdoc.reader import setup_reader
 from sphinx_llmdoc.singlefile import setup_singlefile
@@ -44,6 +45,7 @@ def setup_extension(app: Sphinx) -> None:
     setup_quota(app)
     setup_deepdive(app)
     setup_diagram(app)
+    setup_highlight(app)
     setup_singlehtml(app)
     setup_reader(app)
     setup_singlefile(app)
