@@ -352,7 +352,9 @@
           if (child.tagName === "SECTION") continue;
           if (acceptText(child, node) === NodeFilter.FILTER_REJECT) continue;
           if (child.querySelector(SKIP_SELECTOR)) {
-            for (const text of ownTextNodes(/** @type {HTMLElement} */ (child))) parts.push(text.data);
+            // text nodes of one element join as the browser shows them: no added spaces
+            const texts = [...ownTextNodes(/** @type {HTMLElement} */ (child))];
+            parts.push(texts.map((text) => text.data).join(""));
             continue;
           }
         }
@@ -468,6 +470,7 @@
     let hits = [];
     let active = -1;
     let terms = /** @type {string[]} */ ([]);
+    let phrase = "";
 
     function ensureIndex() {
       if (!index) {
@@ -489,6 +492,7 @@
     function run() {
       performance.mark("llmdoc-search-start");
       const query = box.value.replace(/\s+/g, " ").trim().toLowerCase();
+      phrase = query;
       terms = query ? [...new Set(query.split(" "))].sort((a, b) => b.length - a.length) : [];
       // before any change: with the layout still clean, this forces no reflow
       if (list && list.scrollTop) list.scrollTop = 0;
@@ -614,7 +618,8 @@
     /** Go to *entry*'s match, opening whatever <details> hides it. */
     function jump(/** @type {Entry} */ entry, /** @type {string[]} */ words) {
       close();
-      const match = findMatch(entry, words);
+      // a section found by its title is shown from its heading; otherwise at the match
+      const match = entry.titleLower.includes(phrase) ? null : findMatch(entry, words);
       const block = match
         ? (match.startContainer.parentElement?.closest("p, li, dt, dd, td, th, pre, summary, figcaption, div, h1, h2, h3, h4, h5, h6") ?? entry.section)
         : entry.section;

@@ -73,13 +73,19 @@ def test_clicking_a_result_jumps_to_its_section(open_page: Any, book: Any) -> No
     page.locator("#llmdoc-search-input").fill(title)
     first = page.locator(RESULTS).first
     assert first.locator(".llmdoc-search-title").inner_text() == title
-    first.click()
-    page.wait_for_function(
-        """title => [...document.querySelectorAll('article section > :is(h2,h3,h4)')]
-            .some(h => h.textContent.replace('¶', '').trim() === title
-                && Math.abs(h.getBoundingClientRect().top) < 120)""",
-        arg=title,
+    target = page.evaluate(
+        """title => [...document.querySelectorAll('article section[id]')].find(s =>
+            [...s.children].some(h => /^H[1-6]$/.test(h.tagName)
+                && h.textContent.replace('¶', '').trim() === title)).id""",
+        title,
     )
+    first.click()
+    assert page.evaluate("location.hash") == f"#{target}"
+    top = page.evaluate(
+        "id => document.querySelector(`[id='${id}'] > :is(h2,h3,h4)`).getBoundingClientRect().top",
+        target,
+    )
+    assert 0 <= top < 200, "the section's heading is at the top of the window"
 
 
 def test_search_at_375px_opens_the_menu_and_closes_it_after_the_jump(
