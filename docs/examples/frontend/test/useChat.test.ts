@@ -2,85 +2,120 @@
 import "./dom";
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { beforeEach, test } from "node:test";
 import { act, createElement } from "react";
 import { createRoot } from "react-dom/client";
 
 import { type UseChat, useChat } from "../hooks/useChat";
-import { useChatStore } from "../lib/chatStore";
+import { flushChatStorage, useChatStore } from "../lib/chatStore";
+import { fixture, type Reply, scriptedFetch, streamUntil } from "./helpers";
 
 const initial = useChatStore.getState();
-beforeEach(() => useChatStore.setState(initial, true));
+let online = true;
+Object.defineProperty(navigator, "onLine", { configurable: true, get: () => online });
 
-/** A fetch that answers with *body*, then either ends or stays open until aborted. */
-function fakeFetch(body: string, { end }: { end: boolean }) {
-  const signals: AbortSignal[] = [];
-  const fetchImpl: typeof fetch = async (_input, init) => {
-    const signal = init?.signal ?? new AbortController().signal;
-    signals.push(signal);
-    const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode(body));
-        if (end) controller.close();
-        // As a real fetch does, aborting errors the body being read.
-        signal.addEventListener("abort", () => controller.error(signal.reason));
-      },
-    });
-    return new Response(stream, { headers: { "content-type": "text/event-stream" } });
-  };
-  return { fetchImpl, signals };
+beforeEach(() => {
+  useChatStore.setState(initial, true);
+  flushChatStorage();
+  online = true;
+});
+
+function serve(replies: Reply[]) {
+  const scripted = scriptedFetch(replies);
+  globalThis.fetch = scripted.fetchImpl;
+  return scripted.calls;
 }
 
 async function mount(): Promise<{ hook: () => UseChat; unmount: () => Promise<void> }> {
   let latest: UseChat | undefined;
   function Probe() {
-    latest = useChat("/api/chat");
+    latest = useChat();
     return null;
   }
   const root = createRoot(document.createElement("div"));
   await act(async () => root.render(createElement(Probe)));
-  return {
-    hook: () => latest as UseChat,
-    unmount: () => act(async () => root.unmount()),
-  };
+  return { hook: () => latest as UseChat, unmount: () => act(async () => root.unmount()) };
 }
 
+/** Run `fn` in act() and wait until the turn it started has finished. */
+async function settled(fn: () => void): Promise<void> {
+  await act(async () => {
+    fn();
+    for (let i = 0; i < 200 && Object.values(useChatStore.getState().conversations).some((c) => c.messages.some((m) => m.status === "streaming" || m.status === "sending")); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
+}
+
+const shape = (hook: UseChat) => hook.messages.map((m) => [m.role, m.content, m.status]);
+
 test("a reply streams into the assistant message", async () => {
-  const stream = readFileSync(new URL("./fixtures/chat-stream.sse", import.meta.url), "utf8");
-  globalThis.fetch = fakeFetch(stream, { end: true }).fetchImpl;
+  const calls = serve([{ body: fixture("chat-stream.sse") }]);
   const { hook, unmount } = await mount();
-  await act(() => hook().send("hello"));
-  assert.deepEqual(
-    hook().messages.map((m) => [m.role, m.content]),
-    [["user", "hello"], ["assistant", "Hello! You said: hello"]],
-  );
-  assert.equal(hook().status, "idle");
-  assert.equal(useChatStore.getState().conversationId, "00000000-0000-0000-0000-000000000000");
+  await settled(() => hook().send("hello"));
+  assert.deepEqual(shape(hook()), [["user", "hello", "sent"], ["assistant", "Hello! You said: hello", "done"]]);
+  assert.equal(hook().conversation?.serverId, "00000000-0000-0000-0000-000000000000");
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]?.headers.get("idempotency-key"), hook().messages[0]?.id, "the message id is the key");
+  await unmount();
+});
+
+test("a broken stream resumes through /api/conversations/{id}/stream", async () => {
+  const calls = serve([{ body: streamUntil("chat-stream.sse", 4), breakAfter: true }, { body: fixture("chat-resume.sse") }]);
+  const { hook, unmount } = await mount();
+  const random = Math.random;
+  Math.random = () => 0; // no backoff wait
+  try {
+    await settled(() => hook().send("hello"));
+  } finally {
+    Math.random = random;
+  }
+  assert.deepEqual(shape(hook()), [["user", "hello", "sent"], ["assistant", "Hello! You said: hello", "done"]]);
+  assert.equal(calls[1]?.url, "/api/conversations/00000000-0000-0000-0000-000000000000/stream");
   await unmount();
 });
 
 test("unmounting aborts the request in flight", async () => {
-  const { fetchImpl, signals } = fakeFetch("event: token\ndata: {\"delta\": \"Hi\"}\n\n", { end: false });
-  globalThis.fetch = fetchImpl;
+  const calls = serve([{ body: streamUntil("chat-stream.sse", 3), hang: true }]);
   const { hook, unmount } = await mount();
-  let pending: Promise<void> = Promise.resolve();
-  await act(async () => {
-    pending = hook().send("hello");
-  });
-  assert.equal(signals[0]?.aborted, false);
-  assert.equal(useChatStore.getState().status, "streaming");
+  await act(async () => hook().send("hello"));
+  await act(() => new Promise((resolve) => setTimeout(resolve, 20)));
+  assert.equal(calls[0]?.signal?.aborted, false);
   await unmount();
-  assert.equal(signals[0]?.aborted, true, "the request outlived the component");
-  await pending;
-  assert.equal(useChatStore.getState().status, "idle");
+  assert.equal(calls[0]?.signal?.aborted, true, "the request outlived the component");
 });
 
-test("a stream that ends without done is reported as lost", async () => {
-  globalThis.fetch = fakeFetch("event: token\ndata: {\"delta\": \"Hi\"}\n\n", { end: true }).fetchImpl;
+test("a message that could not be sent is marked failed and retried with the same id", async () => {
+  const calls = serve([{ networkError: true }, { body: fixture("chat-stream.sse") }]);
   const { hook, unmount } = await mount();
-  await act(() => hook().send("hello"));
-  assert.equal(hook().status, "error");
-  assert.equal(hook().error, "Connection lost.");
+  await settled(() => hook().send("hello"));
+  assert.deepEqual(shape(hook()), [["user", "hello", "failed"]]);
+  assert.equal(hook().messages[0]?.error, "Not sent. Check your connection and retry.");
+  const id = hook().messages[0]?.id ?? "";
+  await settled(() => hook().retry(id));
+  assert.deepEqual(shape(hook()), [["user", "hello", "sent"], ["assistant", "Hello! You said: hello", "done"]]);
+  assert.equal(calls[1]?.headers.get("idempotency-key"), id);
+  await unmount();
+});
+
+test("offline messages wait in the outbox and go out when the connection returns", async () => {
+  online = false;
+  const calls = serve([{ body: fixture("chat-stream.sse") }]);
+  const { hook, unmount } = await mount();
+  await act(async () => hook().send("hello"));
+  assert.deepEqual(shape(hook()), [["user", "hello", "queued"]]);
+  assert.equal(calls.length, 0);
+  online = true;
+  await settled(() => window.dispatchEvent(new Event("online")));
+  assert.deepEqual(shape(hook()), [["user", "hello", "sent"], ["assistant", "Hello! You said: hello", "done"]]);
+  await unmount();
+});
+
+test("a rate-limited turn tells the user when to try again", async () => {
+  serve([{ status: 429, headers: { "retry-after": "20" } }]);
+  const { hook, unmount } = await mount();
+  await settled(() => hook().send("hello"));
+  assert.equal(hook().messages[0]?.status, "failed");
+  assert.equal(hook().messages[0]?.error, "Too many messages. Try again in 20 s.");
   await unmount();
 });

@@ -1,0 +1,62 @@
+"use client";
+
+import { memo } from "react";
+
+import { StreamingMarkdown } from "@/components/markdown/Markdown";
+import type { Message } from "@/lib/chatStore";
+import type { UrlPolicy } from "@/lib/safeUrl";
+
+import { TypingIndicator } from "./TypingIndicator";
+
+export interface MessageBubbleProps {
+  message: Message;
+  policy: UrlPolicy;
+  onRetry: (id: string) => void;
+  onDiscard: (id: string) => void;
+}
+
+const NOTES: Partial<Record<Message["status"], string>> = {
+  sending: "Sending…",
+  queued: "Waiting for a connection",
+};
+
+// [start:message-bubble]
+/** Memoised: the store replaces only the message that changed, so the others skip rendering. */
+export const MessageBubble = memo(function MessageBubble({ message, policy, onRetry, onDiscard }: MessageBubbleProps) {
+  const mine = message.role === "user";
+  return (
+    <article
+      aria-label={mine ? "You" : "Assistant"}
+      // Screen readers hold a busy region's changes until it is done, not per token.
+      aria-busy={message.status === "streaming"}
+      data-status={message.status}
+      className={`max-w-[85%] rounded-2xl px-4 py-2 md:max-w-[70ch] ${
+        mine ? "self-end bg-blue-600 text-white" : "self-start bg-zinc-100 dark:bg-zinc-900"
+      }`}
+    >
+      {mine ? (
+        // The user's own words as typed: plain text, no Markdown surprises.
+        <p className="break-words whitespace-pre-wrap">{message.content}</p>
+      ) : message.status === "streaming" && message.content === "" ? (
+        <TypingIndicator />
+      ) : (
+        <div className="prose-chat break-words">
+          <StreamingMarkdown text={message.content} policy={policy} />
+        </div>
+      )}
+      {NOTES[message.status] && <p className="mt-1 text-xs opacity-75">{NOTES[message.status]}</p>}
+      {message.error && <p className="mt-1 text-xs text-red-700 dark:text-red-300">{message.error}</p>}
+      {message.status === "failed" && (
+        <div className="mt-2 flex gap-2 text-sm">
+          <button type="button" onClick={() => onRetry(message.id)} className="min-h-11 rounded bg-white/20 px-3 underline">
+            Retry
+          </button>
+          <button type="button" onClick={() => onDiscard(message.id)} className="min-h-11 rounded px-3 underline">
+            Delete
+          </button>
+        </div>
+      )}
+    </article>
+  );
+});
+// [end:message-bubble]
