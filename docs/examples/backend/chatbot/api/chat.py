@@ -72,7 +72,8 @@ async def chat_stream(
                     first_token_ms = int((time.monotonic() - started) * 1000)
                 if event.event in TERMINAL:
                     finish = event
-                yield event
+                # Encode once: the buffered JSON text goes out as is, byte for byte.
+                yield event.model_copy(update={"data": None, "raw_data": record.data})
     finally:
         if finish is None:  # cut off: followers on other pods must not wait for more
             with anyio.CancelScope(shield=True):
