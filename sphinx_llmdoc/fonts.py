@@ -13,6 +13,7 @@ import hashlib
 import html
 import io
 import logging
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -155,6 +156,12 @@ def subset_woff2(font: bytes, chars: frozenset[int], face: Face) -> bytes:
     ttfont["head"].modified = ttfont["head"].created
     subset.save_font(ttfont, out, options)
     return out.getvalue()
+
+
+def user_cache() -> Path:
+    """Per-user folder for subsets, shared by clean builds (keys hash every input)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sphinx-llmdoc" / "fonts"
 
 
 def cached_subset(font_path: Path, chars: frozenset[int], face: Face, cache: Path) -> bytes:

@@ -110,7 +110,9 @@ def write_fonts(app: Sphinx, exception: Exception | None) -> None:
         if page.name not in skip and "_static" not in page.parts
     ]
     chars = fonts.codepoints(fonts.visible_text(p.read_text("utf-8")) for p in pages)
-    cache = Path(app.doctreedir) / "llmdoc-fonts"
+    # Outside the doctree folder: a clean build would otherwise subset both fonts again
+    # (about 3 s of fontTools). The key hashes font, characters and options.
+    cache = fonts.user_cache()
     target = outdir / "_static" / "fonts"
     target.mkdir(parents=True, exist_ok=True)
     total = 0
