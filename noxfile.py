@@ -139,11 +139,16 @@ def ensure_axe(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on everything we own, mypy on the package."""
+    """ruff on everything we own, mypy on the package, tsc on the reader scripts."""
     session.install("-e", ".[lint]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    # our reader scripts are plain JS with `// @ts-check`: tsc --checkJs --strict keeps them typed
+    session.run("npm", "ci", "--prefix", "tools/jscheck", "--no-audit", "--no-fund", external=True)
+    session.run(
+        "tools/jscheck/node_modules/.bin/tsc", "-p", "tools/jscheck/tsconfig.json", external=True
+    )
 
 
 @nox.session
