@@ -238,3 +238,15 @@ def test_the_app_opens_no_more_than_its_pool_on_postgresql(pg_database: str) -> 
         engine = client.app.state.engine  # type: ignore[attr-defined]
         assert (engine.pool.size(), engine.pool._max_overflow) == (4, 1)  # 25 // 5 = 5 each
         assert client.get("/readyz").json() == {"database": "ok"}
+
+
+def test_production_start_up_leaves_the_schema_to_alembic(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}"
+    settings = Settings(database_url=url, auto_create_schema=False, fake_token_delay_s=0)
+    with TestClient(create_app(settings)):
+        pass
+    assert tables(url) == set()  # nothing created behind the migrations' back
+    command.upgrade(alembic_config(url), "head")
+    with TestClient(create_app(settings)) as client:
+        events, _ = parse_sse(client.post("/v1/chat/stream", json={"message": "hi"}).text)
+    assert events[-1].event == "done"

@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(
             settings.database_url, **engine_kwargs(settings.database_url, settings.db_pool)
         )
-        await create_schema(engine)
+        if settings.auto_create_schema:
+            await create_schema(engine)  # development; production runs `alembic upgrade`
         redis_client = redis.from_url(settings.redis_url) if settings.redis_url else None
         limiter: RateLimiter = (
             RedisRateLimiter(redis_client, per_minute=settings.rate_limit_per_minute)

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = "sqlite+aiosqlite:///./chatbot.db"
+    auto_create_schema: bool = True  # False where Alembic owns the schema (production)
     redis_url: str | None = None
     rate_limit_per_minute: int = 60
 

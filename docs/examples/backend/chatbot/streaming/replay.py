@@ -60,11 +60,13 @@ class RedisReplayBuffer:
         client: redis.Redis,
         *,
         ttl_s: int = 600,
+        finished_ttl_s: int = 60,
         idle_timeout_s: float = 30.0,
         namespace: str = "chatbot:v1:replay",
     ) -> None:
         self._redis = client
         self._ttl_s = ttl_s
+        self._finished_ttl_s = finished_ttl_s  # a finished turn is resumed within seconds
         self._idle_ms = int(idle_timeout_s * 1000)
         self._namespace = namespace
 
@@ -81,7 +83,8 @@ class RedisReplayBuffer:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:  # one round trip
                 pipe.xadd(self._key(key), {"e": event.event, "d": event.data}, id=f"0-{event.id}")
-                pipe.expire(self._key(key), self._ttl_s)
+                done = event.event in TERMINAL
+                pipe.expire(self._key(key), self._finished_ttl_s if done else self._ttl_s)
                 await pipe.execute()
         except RedisError:
             logger.warning("replay event not buffered", extra={"event_id": event.id})
