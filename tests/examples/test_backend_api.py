@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import redis
 from chatbot import app as app_module
-from chatbot.app import create_app
+from chatbot.app import create_app, effective_configuration
 from chatbot.deps import get_provider
 from chatbot.providers import ChatMessage, LLMProvider, StreamEvent, TextDelta, ToolSpec
 from chatbot.providers.openai import OpenAIProvider
@@ -274,3 +274,23 @@ def test_version_lifecycle_comes_from_configuration(settings: Settings) -> None:
     with TestClient(create_app(settings.model_copy(update={"api_versions": [retired]}))) as c:
         assert c.post("/v1/chat", json={"message": "hi"}).status_code == 410
         assert c.get("/healthz").status_code == 200
+
+
+def test_start_up_logs_what_it_talks_to_without_passwords(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = settings.model_copy(
+        update={
+            "database_url": "postgresql+asyncpg://chat:pw123@db.internal:5432/chat",
+            "redis_url": "redis://:s3cret@cache.internal:6380/0",
+        }
+    )
+    described = effective_configuration(secret)
+    assert described["database"] == "postgresql+asyncpg://chat:***@db.internal:5432/chat"
+    assert described["redis"] == "cache.internal:6380"
+    assert described["broker"] == "in-process"
+    assert "pw123" not in str(described) and "s3cret" not in str(described)
+    with caplog.at_level("INFO", logger="chatbot.app"), TestClient(create_app(settings)):
+        pass
+    assert "effective configuration" in caplog.text
+    assert "sqlite+aiosqlite" in caplog.text

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import redis.asyncio as redis
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from chatbot.api import chat, completion, conversations, health, manage, resume, websocket
 from chatbot.architecture import ratelimit as token_bucket
@@ -29,6 +32,8 @@ from chatbot.streaming.turns import TurnServices
 from chatbot.tasks.celery_app import make_celery
 from chatbot.tasks.queue import CeleryQueue, InProcessQueue, TaskQueue
 
+logger = logging.getLogger(__name__)
+
 
 # [start:create-app]
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logger.info("effective configuration: %s", effective_configuration(settings))
         engine = make_engine(
             settings.database_url, **engine_kwargs(settings.database_url, settings.db_pool)
         )
@@ -125,6 +131,22 @@ def turn_services(settings: Settings, redis_client: redis.Redis | None) -> TurnS
 
     events.subscribe(ConversationDeleted, forget_replay)
     return TurnServices(replay, events, background, queue, celery, cache)
+
+
+def effective_configuration(settings: Settings) -> dict[str, str]:
+    """What this process will talk to, passwords removed: the first log line to read."""
+
+    def where(url: str | None) -> str:
+        return f"{urlsplit(url).hostname}:{urlsplit(url).port}" if url else "in-process"
+
+    return {
+        "database": make_url(settings.database_url).render_as_string(hide_password=True),
+        "redis": where(settings.redis_url),
+        "broker": where(settings.celery_broker_url),
+        "provider": settings.llm_provider,
+        "fallback": settings.llm_fallback_provider or "none",
+        "model": settings.chat_model or "(provider default)",
+    }
 
 
 def version_policies(settings: Settings) -> list[VersionPolicy]:
