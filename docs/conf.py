@@ -14,6 +14,10 @@ exclude_patterns = ["_build", "examples", "_diagrams"]
 html_theme = "furo"
 html_title = project
 llmdoc_singlefile_name = "llm-chatbot-documentation.html"
+# PLAN.md's hard limit is 5 MB. The benchmark tracks the 2.5 MB goal; prose (about
+# 1.6 MB for 105k words with markup) and two theme variants of every diagram are
+# most of the file.
+llmdoc_singlefile_budget_kb = 5120
 
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence", "deflist", "attrs_block", "attrs_inline"]
