@@ -14,10 +14,19 @@ export default function RouteError({ error, retry }: { error: unknown; retry: ()
   }, [error]);
 
   return (
-    <div role="alert" className="flex h-dvh flex-col items-center justify-center gap-4 p-6 text-center">
+    <div
+      role="alert"
+      className="flex h-dvh flex-col items-center justify-center gap-4 p-6 text-center"
+    >
       <h1 className="text-lg font-semibold">Something went wrong</h1>
-      <p className="text-zinc-600 dark:text-zinc-400">Your conversations are saved on this device.</p>
-      <button type="button" onClick={() => retry()} className="rounded-lg bg-blue-600 px-4 py-2 text-white">
+      <p className="text-zinc-600 dark:text-zinc-400">
+        Your conversations are saved on this device.
+      </p>
+      <button
+        type="button"
+        onClick={() => retry()}
+        className="rounded-lg bg-blue-600 px-4 py-2 text-white"
+      >
         Try again
       </button>
     </div>

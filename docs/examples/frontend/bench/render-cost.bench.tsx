@@ -69,20 +69,43 @@ for (let i = 1; i <= tokens; i += 10) {
     endLast.push(l);
   }
 }
-console.log(`reply: ${full.length} characters, ~${tokens} tokens, ${splitBlocks(full).length} blocks`);
-console.log(`re-parse whole reply per token: ${(whole / 1000).toFixed(1)} s in all, median ${median(endWhole).toFixed(1)} ms per update near the end`);
-console.log(`re-parse last block per token:  ${(last / 1000).toFixed(1)} s in all, median ${median(endLast).toFixed(2)} ms per update near the end`);
+console.log(
+  `reply: ${full.length} characters, ~${tokens} tokens, ${splitBlocks(full).length} blocks`,
+);
+console.log(
+  `re-parse whole reply per token: ${(whole / 1000).toFixed(1)} s in all, median ${median(endWhole).toFixed(1)} ms per update near the end`,
+);
+console.log(
+  `re-parse last block per token:  ${(last / 1000).toFixed(1)} s in all, median ${median(endLast).toFixed(2)} ms per update near the end`,
+);
 
-const message = (i: number) => ({ id: `m${i}`, role: "assistant" as const, content: reply(1000), status: "done" as const, createdAt: i });
+const message = (i: number) => ({
+  id: `m${i}`,
+  role: "assistant" as const,
+  content: reply(1000),
+  status: "done" as const,
+  createdAt: i,
+});
 const conversations: Record<string, Conversation> = {};
 for (let c = 0; c < 20; c++) {
-  conversations[`c${c}`] = { id: `c${c}`, serverId: null, title: "t", updatedAt: c, messages: Array.from({ length: 100 }, (_, i) => message(i)) };
+  conversations[`c${c}`] = {
+    id: `c${c}`,
+    serverId: null,
+    title: "t",
+    updatedAt: c,
+    messages: Array.from({ length: 100 }, (_, i) => message(i)),
+  };
 }
 const data: ChatData = { activeId: "c0", conversations };
 const json = JSON.stringify({ state: forStorage(data), version: 1 });
 const runs = 50;
-const serialise = time(() => {
-  for (let i = 0; i < runs; i++) JSON.stringify({ state: forStorage(data), version: 1 });
-}) / runs;
-console.log(`persisted state: ${(json.length / 1e6).toFixed(1)} MB of JSON, ${serialise.toFixed(1)} ms per serialisation`);
-console.log(`at 50 tokens/s: ${(serialise * 50).toFixed(0)} ms of every second per-token, ${serialise.toFixed(1)} ms throttled to 1/s`);
+const serialise =
+  time(() => {
+    for (let i = 0; i < runs; i++) JSON.stringify({ state: forStorage(data), version: 1 });
+  }) / runs;
+console.log(
+  `persisted state: ${(json.length / 1e6).toFixed(1)} MB of JSON, ${serialise.toFixed(1)} ms per serialisation`,
+);
+console.log(
+  `at 50 tokens/s: ${(serialise * 50).toFixed(0)} ms of every second per-token, ${serialise.toFixed(1)} ms throttled to 1/s`,
+);

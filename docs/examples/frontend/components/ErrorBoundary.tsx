@@ -43,7 +43,8 @@ export class ErrorBoundary extends Component<ErrorBoundaryProps, State> {
   reset = (): void => this.setState({ failed: false, error: null });
 
   override render(): ReactNode {
-    if (this.state.failed) return this.props.fallback({ error: this.state.error, reset: this.reset });
+    if (this.state.failed)
+      return this.props.fallback({ error: this.state.error, reset: this.reset });
     return this.props.children;
   }
 }

@@ -2,7 +2,12 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 
-import { type ServerConversation, type Conversation, type Message, useChatStore } from "@/lib/chatStore";
+import {
+  type ServerConversation,
+  type Conversation,
+  type Message,
+  useChatStore,
+} from "@/lib/chatStore";
 import { type TurnResult, runTurn } from "@/lib/chatTurn";
 import { createDeltaBuffer } from "@/lib/deltaBuffer";
 
@@ -34,8 +39,11 @@ const NO_MESSAGES: Message[] = [];
 export function describeFailure(result: TurnResult): string {
   switch (result.kind) {
     case "error":
-      if (result.code === "stream_cut_off") return "The answer was cut off. Ask again to get the rest.";
-      return result.retryable ? "The model is unavailable right now. Try again in a minute." : "The request was refused.";
+      if (result.code === "stream_cut_off")
+        return "The answer was cut off. Ask again to get the rest.";
+      return result.retryable
+        ? "The model is unavailable right now. Try again in a minute."
+        : "The request was refused.";
     case "failed":
       if (result.status === 429) {
         const seconds = Math.ceil((result.retryAfterMs ?? 60_000) / 1000);
@@ -53,8 +61,13 @@ export function describeFailure(result: TurnResult): string {
 }
 
 // [start:use-chat]
-export function useChat({ chat = "/api/chat", conversations = "/api/conversations" }: ChatEndpoints = {}): UseChat {
-  const conversation = useChatStore((s) => (s.activeId ? (s.conversations[s.activeId] ?? null) : null));
+export function useChat({
+  chat = "/api/chat",
+  conversations = "/api/conversations",
+}: ChatEndpoints = {}): UseChat {
+  const conversation = useChatStore((s) =>
+    s.activeId ? (s.conversations[s.activeId] ?? null) : null,
+  );
   const online = useOnline();
   const [reconnecting, setReconnecting] = useState(false);
   const controller = useRef<AbortController | null>(null);
@@ -71,7 +84,9 @@ export function useChat({ chat = "/api/chat", conversations = "/api/conversation
       const abort = new AbortController();
       controller.current = abort;
       const replyId = store.startReply(cid);
-      const buffer = createDeltaBuffer((text) => useChatStore.getState().appendToReply(cid, replyId, text));
+      const buffer = createDeltaBuffer((text) =>
+        useChatStore.getState().appendToReply(cid, replyId, text),
+      );
       const request = {
         message: message.content,
         conversationId: store.conversations[cid]?.serverId ?? null,
@@ -82,7 +97,8 @@ export function useChat({ chat = "/api/chat", conversations = "/api/conversation
         {
           onEvent: (event) => {
             setReconnecting(false);
-            if (event.type === "meta") useChatStore.getState().confirm(cid, messageId, event.conversationId);
+            if (event.type === "meta")
+              useChatStore.getState().confirm(cid, messageId, event.conversationId);
             if (event.type === "token") buffer.push(event.delta);
           },
           onRetry: () => setReconnecting(true),
@@ -117,7 +133,9 @@ export function useChat({ chat = "/api/chat", conversations = "/api/conversation
     for (;;) {
       if (busy() || !navigator.onLine) return;
       const queued = Object.values(useChatStore.getState().conversations)
-        .flatMap((c) => c.messages.filter((m) => m.status === "queued").map((m) => ({ cid: c.id, m })))
+        .flatMap((c) =>
+          c.messages.filter((m) => m.status === "queued").map((m) => ({ cid: c.id, m })),
+        )
         .sort((a, b) => a.m.createdAt - b.m.createdAt)[0];
       if (queued === undefined) return;
       useChatStore.getState().resend(queued.cid, queued.m.id);
@@ -135,7 +153,9 @@ export function useChat({ chat = "/api/chat", conversations = "/api/conversation
       const cid = store.activeId ?? store.newConversation();
       const offline = !navigator.onLine;
       // Optimistic: the message shows at once, marked as sending (or queued) until `meta`.
-      const id = useChatStore.getState().addUserMessage(cid, text, offline || busy() ? "queued" : "sending");
+      const id = useChatStore
+        .getState()
+        .addUserMessage(cid, text, offline || busy() ? "queued" : "sending");
       if (!offline && !busy()) void run(cid, id).then(drainQueue);
     },
     [run, drainQueue],
@@ -165,7 +185,8 @@ export function useChat({ chat = "/api/chat", conversations = "/api/conversation
     const abort = new AbortController();
     fetch(`${conversations}/${encodeURIComponent(serverId)}`, { signal: abort.signal })
       .then(async (response) => {
-        if (response.ok) useChatStore.getState().reconcile(cid, (await response.json()) as ServerConversation);
+        if (response.ok)
+          useChatStore.getState().reconcile(cid, (await response.json()) as ServerConversation);
       })
       .catch(() => {}); // offline or aborted: the local copy stays on screen
     return () => abort.abort();

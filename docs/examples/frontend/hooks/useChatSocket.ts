@@ -2,7 +2,13 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 
-import { type ClientFrame, ChatSocket, type ServerFrame, type SocketStatus, ticketUrl } from "@/lib/chatSocket";
+import {
+  type ClientFrame,
+  ChatSocket,
+  type ServerFrame,
+  type SocketStatus,
+  ticketUrl,
+} from "@/lib/chatSocket";
 
 export interface UseChatSocket {
   status: SocketStatus;

@@ -19,7 +19,9 @@ export function usePersistedChat(): boolean {
     const onStorage = (event: StorageEvent) => {
       if (event.key !== PERSIST_KEY) return;
       const { conversations } = useChatStore.getState();
-      const busy = Object.values(conversations).some((c) => c.messages.some((m) => m.status === "streaming"));
+      const busy = Object.values(conversations).some((c) =>
+        c.messages.some((m) => m.status === "streaming"),
+      );
       if (!busy) void useChatStore.persist.rehydrate();
     };
     // pagehide, not beforeunload: it also fires when a mobile browser discards the tab.

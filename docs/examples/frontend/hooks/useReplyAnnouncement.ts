@@ -16,7 +16,9 @@ export function useReplyAnnouncement(messages: readonly Message[]): string {
       if (m.status === "streaming") streaming.current.add(m.id);
       else if (streaming.current.delete(m.id) && m.role === "assistant") {
         const text = m.content.length > 500 ? `${m.content.slice(0, 500)}…` : m.content;
-        setAnnouncement(m.status === "done" ? `Assistant: ${text}` : `Reply interrupted. ${m.error ?? ""}`);
+        setAnnouncement(
+          m.status === "done" ? `Assistant: ${text}` : `Reply interrupted. ${m.error ?? ""}`,
+        );
       }
     }
   }, [messages]);

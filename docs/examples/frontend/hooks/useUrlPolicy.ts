@@ -11,6 +11,10 @@ const never = () => () => {};
 
 /** One stable policy object, so memoised Markdown blocks are not re-rendered by a new one. */
 export function useUrlPolicy(): UrlPolicy {
-  const origin = useSyncExternalStore(never, () => window.location.origin, () => "http://localhost");
+  const origin = useSyncExternalStore(
+    never,
+    () => window.location.origin,
+    () => "http://localhost",
+  );
   return useMemo(() => ({ origin, imageHosts: IMAGE_HOSTS }), [origin]);
 }

@@ -14,7 +14,20 @@ export interface AttachmentPolicy {
 }
 
 export const TEXT_ATTACHMENTS: AttachmentPolicy = {
-  accept: [".txt", ".md", ".csv", ".json", ".log", ".py", ".ts", ".tsx", ".js", ".sql", ".yaml", ".yml"],
+  accept: [
+    ".txt",
+    ".md",
+    ".csv",
+    ".json",
+    ".log",
+    ".py",
+    ".ts",
+    ".tsx",
+    ".js",
+    ".sql",
+    ".yaml",
+    ".yml",
+  ],
   maxFiles: 3,
   maxFileBytes: 32 * 1024,
   maxMessageChars: 8000,
@@ -99,12 +112,18 @@ function fenceFor(text: string): string {
 
 export type Composed = { ok: true; message: string } | { ok: false; overBy: number };
 
-export function composeMessage(text: string, attachments: readonly Attachment[], policy: AttachmentPolicy): Composed {
+export function composeMessage(
+  text: string,
+  attachments: readonly Attachment[],
+  policy: AttachmentPolicy,
+): Composed {
   const parts = [text.trim()];
   for (const a of attachments) {
     const fence = fenceFor(a.text);
     const language = extension(a.name).slice(1);
-    parts.push(`Attached file \`${a.name.replaceAll("`", "'")}\`:\n${fence}${language}\n${a.text.replace(/\n$/, "")}\n${fence}`);
+    parts.push(
+      `Attached file \`${a.name.replaceAll("`", "'")}\`:\n${fence}${language}\n${a.text.replace(/\n$/, "")}\n${fence}`,
+    );
   }
   const message = parts.filter((p) => p !== "").join("\n\n");
   // Code points, as the backend's Pydantic max_length counts them (an emoji is 2 in .length).

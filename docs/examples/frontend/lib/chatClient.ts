@@ -8,7 +8,13 @@ import { readEventStream, type SSEEvent } from "./sse";
 // [start:sources]
 export type StreamSource =
   /** Start a turn: POST /api/chat -> POST /v1/chat/stream. */
-  | { kind: "post"; endpoint: string; message: string; conversationId: string | null; idempotencyKey: string }
+  | {
+      kind: "post";
+      endpoint: string;
+      message: string;
+      conversationId: string | null;
+      idempotencyKey: string;
+    }
   /** Resume it: GET /api/conversations/{id}/stream -> the backend's replay buffer. */
   | { kind: "resume"; url: string; lastEventId: number };
 

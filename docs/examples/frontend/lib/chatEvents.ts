@@ -25,7 +25,11 @@ export function toChatEvent(event: SSEEvent): ChatStreamEvent | null {
     case "token":
       return { type: "token", delta: String(p.delta) };
     case "done":
-      return { type: "done", finishReason: String(p.finish_reason), usage: (p.usage as Usage | null) ?? null };
+      return {
+        type: "done",
+        finishReason: String(p.finish_reason),
+        usage: (p.usage as Usage | null) ?? null,
+      };
     case "error":
       return { type: "error", code: String(p.code), retryable: p.retryable === true };
     default:

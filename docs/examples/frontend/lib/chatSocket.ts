@@ -6,7 +6,8 @@ import { type BackoffPolicy, RECONNECT_POLICY, backoffDelay } from "./backoff";
 import type { Usage } from "./chatEvents";
 
 // [start:frames]
-export type ClientFrame = { type: "message"; content: string } | { type: "cancel" } | { type: "ping" };
+export type ClientFrame =
+  { type: "message"; content: string } | { type: "cancel" } | { type: "ping" };
 
 export type ServerFrame =
   | { type: "token"; seq: number; delta: string }
@@ -51,9 +52,14 @@ export class SocketRefused extends Error {
  * issues single-use tickets over ordinary HTTP (POST /v1/ws/tickets, via the BFF). A
  * ticket works once and expires in 30 s: every reconnect fetches a new one.
  */
-export async function ticketUrl(socketUrl: string, ticketEndpoint: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+export async function ticketUrl(
+  socketUrl: string,
+  ticketEndpoint: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<string> {
   const response = await fetchImpl(ticketEndpoint, { method: "POST" });
-  if (response.status === 401 || response.status === 403) throw new SocketRefused(`ticket refused: ${response.status}`);
+  if (response.status === 401 || response.status === 403)
+    throw new SocketRefused(`ticket refused: ${response.status}`);
   if (!response.ok) throw new Error(`ticket request failed: HTTP ${response.status}`);
   const { ticket } = (await response.json()) as { ticket: string };
   return `${socketUrl}?ticket=${encodeURIComponent(ticket)}`;
@@ -187,7 +193,8 @@ export class ChatSocket {
       return;
     }
     if (frame.type === "pong") return;
-    if (frame.type === "done" || frame.type === "cancelled" || frame.type === "error") this.turnInFlight = false;
+    if (frame.type === "done" || frame.type === "cancelled" || frame.type === "error")
+      this.turnInFlight = false;
     this.options.onFrame(frame);
   }
 
@@ -216,7 +223,11 @@ export class ChatSocket {
     if (code === POLICY_VIOLATION) return this.setStatus("refused");
     if (code === NORMAL) return this.setStatus("idle"); // the server closed an idle socket
     if (!this.online) return this.setStatus("offline");
-    const delay = backoffDelay(this.attempt, this.options.policy ?? RECONNECT_POLICY, this.options.random);
+    const delay = backoffDelay(
+      this.attempt,
+      this.options.policy ?? RECONNECT_POLICY,
+      this.options.random,
+    );
     this.attempt += 1;
     this.setStatus("reconnecting");
     this.later("reconnect", delay, () => this.connect());
@@ -229,12 +240,19 @@ export class ChatSocket {
     return socket;
   }
 
-  private later(name: "reconnect" | "heartbeat" | "deadline" | "stable", ms: number, fn: () => void): void {
+  private later(
+    name: "reconnect" | "heartbeat" | "deadline" | "stable",
+    ms: number,
+    fn: () => void,
+  ): void {
     this.clear(name);
-    this.timers.set(name, this.clock.setTimeout(() => {
-      this.timers.delete(name);
-      fn();
-    }, ms));
+    this.timers.set(
+      name,
+      this.clock.setTimeout(() => {
+        this.timers.delete(name);
+        fn();
+      }, ms),
+    );
   }
 
   private clear(name: "reconnect" | "heartbeat" | "deadline" | "stable"): void {

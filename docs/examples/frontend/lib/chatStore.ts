@@ -60,10 +60,23 @@ export interface ChatActions {
   confirm: (conversationId: string, messageId: string, serverId: string) => void;
   appendToReply: (conversationId: string, replyId: string, delta: string) => void;
   restartReply: (conversationId: string, replyId: string) => void;
-  finishReply: (conversationId: string, replyId: string, status: "done" | "interrupted", error?: string) => void;
-  failMessage: (conversationId: string, messageId: string, replyId: string | null, error: string) => void;
+  finishReply: (
+    conversationId: string,
+    replyId: string,
+    status: "done" | "interrupted",
+    error?: string,
+  ) => void;
+  failMessage: (
+    conversationId: string,
+    messageId: string,
+    replyId: string | null,
+    error: string,
+  ) => void;
   removeMessage: (conversationId: string, messageId: string) => void;
-  deleteConversation: (conversationId: string, remote: (serverId: string) => Promise<void>) => Promise<void>;
+  deleteConversation: (
+    conversationId: string,
+    remote: (serverId: string) => Promise<void>,
+  ) => Promise<void>;
   reconcile: (conversationId: string, server: ServerConversation) => void;
 }
 
@@ -87,13 +100,17 @@ export function parseServerTime(value: string): number {
 }
 
 /** The server is the truth for acknowledged messages; pending local ones stay after them. */
-export function reconcileConversation(local: Conversation, server: ServerConversation): Conversation {
+export function reconcileConversation(
+  local: Conversation,
+  server: ServerConversation,
+): Conversation {
   const acknowledged = local.messages.filter((m) => !PENDING.includes(m.status));
   const pending = local.messages.filter((m) => PENDING.includes(m.status));
   const confirmed: Message[] = server.messages.map((m, i) => {
     const role: Role = m.role === "user" ? "user" : "assistant";
     const previous = acknowledged[i];
-    const finished = m.finish_reason === null || m.finish_reason === "cancelled" || m.finish_reason === "error";
+    const finished =
+      m.finish_reason === null || m.finish_reason === "cancelled" || m.finish_reason === "error";
     return {
       // Keeping the local id when the row matches spares React a remount.
       id: previous?.role === role ? previous.id : `${server.id}:${i}`,
@@ -103,7 +120,12 @@ export function reconcileConversation(local: Conversation, server: ServerConvers
       createdAt: parseServerTime(m.created_at),
     };
   });
-  return { ...local, serverId: server.id, title: server.title, messages: [...confirmed, ...pending] };
+  return {
+    ...local,
+    serverId: server.id,
+    title: server.title,
+    messages: [...confirmed, ...pending],
+  };
 }
 
 /** What survives a reload: the open conversation and the most recent others. */
@@ -113,7 +135,10 @@ export function forStorage(data: ChatData): ChatData {
     .sort((a, b) => open(b) - open(a) || b.updatedAt - a.updatedAt)
     .slice(0, KEEP_CONVERSATIONS)
     .map((c) => ({ ...c, messages: c.messages.slice(-KEEP_MESSAGES) }));
-  return { activeId: data.activeId, conversations: Object.fromEntries(recent.map((c) => [c.id, c])) };
+  return {
+    activeId: data.activeId,
+    conversations: Object.fromEntries(recent.map((c) => [c.id, c])),
+  };
 }
 
 /** After a reload nothing is in flight: replies were cut off, sends never confirmed. */
@@ -125,7 +150,8 @@ export function afterReload(data: ChatData): ChatData {
         ...c,
         messages: c.messages.map((m): Message => {
           if (m.status === "streaming") return { ...m, status: "interrupted" };
-          if (m.status === "sending") return { ...m, status: "failed", error: "Not sent: the page was closed." };
+          if (m.status === "sending")
+            return { ...m, status: "failed", error: "Not sent: the page was closed." };
           return m;
         }),
       },
@@ -144,7 +170,9 @@ export const useChatStore = create<ChatState>()(
         set((s) => {
           const c = s.conversations[id];
           if (c === undefined) return {};
-          return { conversations: { ...s.conversations, [id]: { ...change(c), updatedAt: Date.now() } } };
+          return {
+            conversations: { ...s.conversations, [id]: { ...change(c), updatedAt: Date.now() } },
+          };
         });
 
       return {
@@ -153,7 +181,13 @@ export const useChatStore = create<ChatState>()(
 
         newConversation: () => {
           const id = uuidv7();
-          const conversation: Conversation = { id, serverId: null, title: "New chat", updatedAt: Date.now(), messages: [] };
+          const conversation: Conversation = {
+            id,
+            serverId: null,
+            title: "New chat",
+            updatedAt: Date.now(),
+            messages: [],
+          };
           set((s) => ({ conversations: { ...s.conversations, [id]: conversation }, activeId: id }));
           return id;
         },
@@ -170,38 +204,56 @@ export const useChatStore = create<ChatState>()(
           update(cid, (c) => ({
             ...c,
             title: c.messages.length === 0 ? text.slice(0, 60) : c.title,
-            messages: [...c.messages, { id, role: "user", content: text, status, createdAt: Date.now() }],
+            messages: [
+              ...c.messages,
+              { id, role: "user", content: text, status, createdAt: Date.now() },
+            ],
           }));
           return id;
         },
         resend: (cid, id) =>
-          update(cid, (c) => patchMessage(c, id, ({ error: _e, ...m }) => ({ ...m, status: "sending" }))),
+          update(cid, (c) =>
+            patchMessage(c, id, ({ error: _e, ...m }) => ({ ...m, status: "sending" })),
+          ),
         startReply: (cid) => {
           const id = uuidv7();
           update(cid, (c) => ({
             ...c,
-            messages: [...c.messages, { id, role: "assistant", content: "", status: "streaming", createdAt: Date.now() }],
+            messages: [
+              ...c.messages,
+              { id, role: "assistant", content: "", status: "streaming", createdAt: Date.now() },
+            ],
           }));
           return id;
         },
         // The `meta` event is the acknowledgement: the server has stored the message.
         confirm: (cid, id, serverId) =>
-          update(cid, (c) => ({ ...patchMessage(c, id, (m) => ({ ...m, status: "sent" })), serverId })),
+          update(cid, (c) => ({
+            ...patchMessage(c, id, (m) => ({ ...m, status: "sent" })),
+            serverId,
+          })),
         appendToReply: (cid, id, delta) =>
           update(cid, (c) => patchMessage(c, id, (m) => ({ ...m, content: m.content + delta }))),
-        restartReply: (cid, id) => update(cid, (c) => patchMessage(c, id, (m) => ({ ...m, content: "" }))),
+        restartReply: (cid, id) =>
+          update(cid, (c) => patchMessage(c, id, (m) => ({ ...m, content: "" }))),
         finishReply: (cid, id, status, error) =>
-          update(cid, (c) => patchMessage(c, id, (m) => (error ? { ...m, status, error } : { ...m, status }))),
+          update(cid, (c) =>
+            patchMessage(c, id, (m) => (error ? { ...m, status, error } : { ...m, status })),
+          ),
         // Never roll back what the user typed: mark it failed so it can be retried or copied.
         failMessage: (cid, id, replyId, error) =>
           update(cid, (c) => {
-            const marked = patchMessage(c, id, (m) => (m.status === "sent" ? m : { ...m, status: "failed", error }));
+            const marked = patchMessage(c, id, (m) =>
+              m.status === "sent" ? m : { ...m, status: "failed", error },
+            );
             const reply = marked.messages.find((m) => m.id === replyId);
             if (reply === undefined) return marked;
-            if (reply.content === "") return { ...marked, messages: marked.messages.filter((m) => m !== reply) };
+            if (reply.content === "")
+              return { ...marked, messages: marked.messages.filter((m) => m !== reply) };
             return patchMessage(marked, reply.id, (m) => ({ ...m, status: "interrupted", error }));
           }),
-        removeMessage: (cid, id) => update(cid, (c) => ({ ...c, messages: c.messages.filter((m) => m.id !== id) })),
+        removeMessage: (cid, id) =>
+          update(cid, (c) => ({ ...c, messages: c.messages.filter((m) => m.id !== id) })),
         // Optimistic with rollback: gone from the list at once, back where it was if the
         // server refuses, so a failed delete never looks like a successful one.
         deleteConversation: async (cid, remote) => {

@@ -16,7 +16,13 @@ export type TurnResult =
   | { kind: "done"; finishReason: string; usage: Usage | null }
   | { kind: "error"; code: string; retryable: boolean } // the server ended the turn
   | { kind: "aborted" } // the user pressed stop, or the component unmounted
-  | { kind: "failed"; reason: string; status?: number; retryAfterMs?: number | null; sent: boolean };
+  | {
+      kind: "failed";
+      reason: string;
+      status?: number;
+      retryAfterMs?: number | null;
+      sent: boolean;
+    };
 
 export interface TurnRequest {
   message: string;
@@ -52,13 +58,20 @@ class StallError extends Error {
   }
 }
 
-const gatewayFailure = (e: unknown) => e instanceof HttpError && (e.status === 502 || e.status === 503);
+const gatewayFailure = (e: unknown) =>
+  e instanceof HttpError && (e.status === 502 || e.status === 503);
 const transient = (e: unknown) =>
   // fetch() rejects with a TypeError when the network fails; so does a body cut mid-read.
-  e instanceof TypeError || e instanceof StallError || (e instanceof HttpError && [502, 503, 504].includes(e.status));
+  e instanceof TypeError ||
+  e instanceof StallError ||
+  (e instanceof HttpError && [502, 503, 504].includes(e.status));
 
 // [start:run-turn]
-export async function runTurn(request: TurnRequest, callbacks: TurnCallbacks, options: TurnOptions): Promise<TurnResult> {
+export async function runTurn(
+  request: TurnRequest,
+  callbacks: TurnCallbacks,
+  options: TurnOptions,
+): Promise<TurnResult> {
   const { signal, maxAttempts = 4, stallMs = 35_000, fetchImpl = fetch } = options;
   const sleep = options.sleep ?? realSleep;
   let turnOf = null as string | null; // the conversation id from `meta`: the turn exists
@@ -68,7 +81,8 @@ export async function runTurn(request: TurnRequest, callbacks: TurnCallbacks, op
 
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     if (attempt > 0) {
-      const delay = hint ?? backoffDelay(attempt - 1, { baseMs: retryMs, capMs: 15_000 }, options.random);
+      const delay =
+        hint ?? backoffDelay(attempt - 1, { baseMs: retryMs, capMs: 15_000 }, options.random);
       callbacks.onRetry?.(attempt, delay);
       try {
         await sleep(delay, signal);
@@ -103,8 +117,10 @@ export async function runTurn(request: TurnRequest, callbacks: TurnCallbacks, op
             lastId = id;
             if (sse.retry !== undefined) retryMs = sse.retry;
             if (event.type === "meta") turnOf = event.conversationId;
-            if (event.type === "done") result = { kind: "done", finishReason: event.finishReason, usage: event.usage };
-            else if (event.type === "error") result = { kind: "error", code: event.code, retryable: event.retryable };
+            if (event.type === "done")
+              result = { kind: "done", finishReason: event.finishReason, usage: event.usage };
+            else if (event.type === "error")
+              result = { kind: "error", code: event.code, retryable: event.retryable };
             else callbacks.onEvent(event);
           },
         },
@@ -112,7 +128,8 @@ export async function runTurn(request: TurnRequest, callbacks: TurnCallbacks, op
         fetchImpl,
       );
       if (outcome === "finished" && result !== null) return result;
-      if (turnOf === null) return { kind: "failed", reason: "The server closed the connection.", sent: false };
+      if (turnOf === null)
+        return { kind: "failed", reason: "The server closed the connection.", sent: false };
       hint = null; // cut off after meta: resume
     } catch (error) {
       if (signal.aborted) return { kind: "aborted" };
@@ -121,7 +138,13 @@ export async function runTurn(request: TurnRequest, callbacks: TurnCallbacks, op
       if (!retry) {
         const reason = cause instanceof Error ? cause.message : String(cause);
         if (cause instanceof HttpError) {
-          return { kind: "failed", reason, status: cause.status, retryAfterMs: cause.retryAfterMs, sent: turnOf !== null };
+          return {
+            kind: "failed",
+            reason,
+            status: cause.status,
+            retryAfterMs: cause.retryAfterMs,
+            sent: turnOf !== null,
+          };
         }
         return { kind: "failed", reason, sent: turnOf !== null };
       }

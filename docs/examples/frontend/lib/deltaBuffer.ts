@@ -23,7 +23,10 @@ export interface DeltaBuffer {
 }
 
 // [start:delta-buffer]
-export function createDeltaBuffer(apply: (text: string) => void, schedule: Schedule = nextFrame): DeltaBuffer {
+export function createDeltaBuffer(
+  apply: (text: string) => void,
+  schedule: Schedule = nextFrame,
+): DeltaBuffer {
   let pending = "";
   let unschedule: (() => void) | null = null;
   const flush = () => {

@@ -23,7 +23,12 @@ export interface ThrottleOptions {
 // [start:throttled-storage]
 export function throttledStorage<S>(
   getStorage: () => Storage,
-  { waitMs = 1000, onError = console.error, setTimer = setTimeout, clearTimer }: ThrottleOptions = {},
+  {
+    waitMs = 1000,
+    onError = console.error,
+    setTimer = setTimeout,
+    clearTimer,
+  }: ThrottleOptions = {},
 ): ThrottledStorage<S> | undefined {
   let storage: Storage;
   try {
@@ -31,7 +36,8 @@ export function throttledStorage<S>(
   } catch {
     return undefined;
   }
-  const cancel = clearTimer ?? ((timer: unknown) => clearTimeout(timer as ReturnType<typeof setTimeout>));
+  const cancel =
+    clearTimer ?? ((timer: unknown) => clearTimeout(timer as ReturnType<typeof setTimeout>));
   const pending = new Map<string, StorageValue<S>>();
   let timer: unknown = null;
 

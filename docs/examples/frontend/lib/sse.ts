@@ -36,7 +36,11 @@ export function createSSEParser(
 
   function dispatch(): void {
     if (data.length > 0) {
-      const event: SSEEvent = { event: eventType || "message", data: data.join("\n"), id: lastEventId };
+      const event: SSEEvent = {
+        event: eventType || "message",
+        data: data.join("\n"),
+        id: lastEventId,
+      };
       if (retry !== undefined) event.retry = retry;
       onEvent(event);
     }

@@ -6,15 +6,20 @@ import { backoffDelay, RECONNECT_POLICY, sleep } from "../lib/backoff";
 import { uuidv7 } from "../lib/ids";
 
 test("ceilings double from the base up to the cap; delays stay below them", () => {
-  const ceilings = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelay(n, RECONNECT_POLICY, () => 0.999999));
+  const ceilings = [0, 1, 2, 3, 4, 5, 6, 7].map((n) =>
+    backoffDelay(n, RECONNECT_POLICY, () => 0.999999),
+  );
   assert.deepEqual(ceilings, [499, 999, 1999, 3999, 7999, 15999, 29999, 29999]);
-  assert.equal(backoffDelay(3, RECONNECT_POLICY, () => 0), 0);
+  assert.equal(
+    backoffDelay(3, RECONNECT_POLICY, () => 0),
+    0,
+  );
 });
 
 test("full jitter spreads 10,000 simultaneous reconnects over the whole window", () => {
   // A seeded generator, so the test is deterministic.
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const perWindow = new Map<number, number>();
   for (let client = 0; client < 10_000; client++) {
     const at = backoffDelay(2, RECONNECT_POLICY, random); // the third retry: ceiling 2 s

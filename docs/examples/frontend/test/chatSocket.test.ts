@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ChatSocket, type Clock, type ServerFrame, type SocketLike, SocketRefused, type SocketStatus, ticketUrl } from "../lib/chatSocket";
+import {
+  ChatSocket,
+  type Clock,
+  type ServerFrame,
+  type SocketLike,
+  SocketRefused,
+  type SocketStatus,
+  ticketUrl,
+} from "../lib/chatSocket";
 import { fixture, scriptedFetch } from "./helpers";
 
 class FakeSocket implements SocketLike {
@@ -47,7 +55,9 @@ class ManualClock implements Clock {
   advance(ms: number): void {
     const until = this.now + ms;
     for (;;) {
-      const due = [...this.timers].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+      const due = [...this.timers]
+        .filter(([, t]) => t.at <= until)
+        .sort((a, b) => a[1].at - b[1].at)[0];
       if (due === undefined) break;
       this.timers.delete(due[0]);
       this.now = due[1].at;
@@ -97,9 +107,16 @@ test("a turn over the socket: the recorded frames arrive in order, pongs are swa
   last().accept();
   assert.equal(client.send({ type: "message", content: "hello" }), true);
   assert.deepEqual(JSON.parse(last().sent[0] ?? ""), { type: "message", content: "hello" });
-  for (const line of fixture("chat-socket.jsonl").trim().split("\n")) last().deliver(JSON.parse(line));
-  assert.equal(frames.map((f) => (f.type === "token" ? f.delta : "")).join(""), "Hello! You said: hello");
-  assert.deepEqual(frames.map((f) => f.type), ["token", "token", "token", "token", "done"]);
+  for (const line of fixture("chat-socket.jsonl").trim().split("\n"))
+    last().deliver(JSON.parse(line));
+  assert.equal(
+    frames.map((f) => (f.type === "token" ? f.delta : "")).join(""),
+    "Hello! You said: hello",
+  );
+  assert.deepEqual(
+    frames.map((f) => f.type),
+    ["token", "token", "token", "token", "done"],
+  );
   assert.deepEqual(statuses, ["connecting", "open"]);
 });
 
@@ -187,7 +204,9 @@ test("refusals are final: a 1008 close, or a ticket the server will not issue", 
   assert.equal(refused.sockets.length, 1);
 
   const { fetchImpl } = scriptedFetch([{ status: 401 }]);
-  const noTicket = setup({ tickets: () => ticketUrl("ws://chat/v1/ws/chat", "/api/ws-ticket", fetchImpl) });
+  const noTicket = setup({
+    tickets: () => ticketUrl("ws://chat/v1/ws/chat", "/api/ws-ticket", fetchImpl),
+  });
   noTicket.client.connect();
   await settle();
   await settle();
@@ -239,8 +258,19 @@ test("stop closes the socket and cancels every timer", async () => {
 });
 
 test("ticketUrl asks the BFF for a ticket and puts it in the query", async () => {
-  const { fetchImpl, calls } = scriptedFetch([{ body: '{"ticket": "a b", "expires_in": 30}', headers: { "content-type": "application/json" } }]);
-  assert.equal(await ticketUrl("wss://x/v1/ws/chat", "/api/ws-ticket", fetchImpl), "wss://x/v1/ws/chat?ticket=a%20b");
+  const { fetchImpl, calls } = scriptedFetch([
+    {
+      body: '{"ticket": "a b", "expires_in": 30}',
+      headers: { "content-type": "application/json" },
+    },
+  ]);
+  assert.equal(
+    await ticketUrl("wss://x/v1/ws/chat", "/api/ws-ticket", fetchImpl),
+    "wss://x/v1/ws/chat?ticket=a%20b",
+  );
   assert.equal(calls[0]?.method, "POST");
-  await assert.rejects(ticketUrl("wss://x", "/t", scriptedFetch([{ status: 403 }]).fetchImpl), SocketRefused);
+  await assert.rejects(
+    ticketUrl("wss://x", "/t", scriptedFetch([{ status: 403 }]).fetchImpl),
+    SocketRefused,
+  );
 });

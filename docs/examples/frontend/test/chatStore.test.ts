@@ -42,12 +42,18 @@ test("a turn: optimistic message, confirmed by meta, reply streamed and finished
   const cid = store().newConversation();
   const mid = store().addUserMessage(cid, "hello", "sending");
   const rid = store().startReply(cid);
-  assert.deepEqual(shape(active()), [["user", "hello", "sending"], ["assistant", "", "streaming"]]);
+  assert.deepEqual(shape(active()), [
+    ["user", "hello", "sending"],
+    ["assistant", "", "streaming"],
+  ]);
   store().confirm(cid, mid, "srv-1");
   store().appendToReply(cid, rid, "Hel");
   store().appendToReply(cid, rid, "lo");
   store().finishReply(cid, rid, "done");
-  assert.deepEqual(shape(active()), [["user", "hello", "sent"], ["assistant", "Hello", "done"]]);
+  assert.deepEqual(shape(active()), [
+    ["user", "hello", "sent"],
+    ["assistant", "Hello", "done"],
+  ]);
   assert.equal(active().serverId, "srv-1");
   assert.equal(active().title, "hello");
 });
@@ -80,7 +86,10 @@ test("a confirmed message stays sent when its reply breaks; the partial reply is
   store().confirm(cid, mid, "srv-1");
   store().appendToReply(cid, rid, "Hel");
   store().failMessage(cid, mid, rid, "Stopped.");
-  assert.deepEqual(shape(active()), [["user", "hello", "sent"], ["assistant", "Hel", "interrupted"]]);
+  assert.deepEqual(shape(active()), [
+    ["user", "hello", "sent"],
+    ["assistant", "Hel", "interrupted"],
+  ]);
 });
 
 // [start:reconcile-test]
@@ -104,7 +113,11 @@ test("reconciling with the stored conversation: the server's messages, then pend
   ]);
   assert.equal(active().messages[0]?.id, first, "matching rows keep their local ids");
   assert.equal(active().messages[1]?.id, rid);
-  assert.equal(active().messages[0]?.createdAt, Date.parse("2026-01-01T00:00:00Z"), "naive timestamps are UTC");
+  assert.equal(
+    active().messages[0]?.createdAt,
+    Date.parse("2026-01-01T00:00:00Z"),
+    "naive timestamps are UTC",
+  );
 });
 // [end:reconcile-test]
 
@@ -120,7 +133,10 @@ test("a conversation is not reconciled while a reply streams into it", () => {
 test("server timestamps with and without a zone", () => {
   assert.equal(parseServerTime("2026-01-01T12:00:00"), Date.parse("2026-01-01T12:00:00Z"));
   assert.equal(parseServerTime("2026-01-01T12:00:00+02:00"), Date.parse("2026-01-01T10:00:00Z"));
-  assert.equal(parseServerTime("2026-01-01T12:00:00.123456Z"), Date.parse("2026-01-01T12:00:00.123Z"));
+  assert.equal(
+    parseServerTime("2026-01-01T12:00:00.123456Z"),
+    Date.parse("2026-01-01T12:00:00.123Z"),
+  );
 });
 
 test("deleting is optimistic and rolls back when the server refuses", async () => {
@@ -128,7 +144,10 @@ test("deleting is optimistic and rolls back when the server refuses", async () =
   const mid = store().addUserMessage(cid, "keep me", "sending");
   store().confirm(cid, mid, "srv-9");
   let resolve = () => {};
-  const pending = store().deleteConversation(cid, () => new Promise<void>((_ok, fail) => (resolve = () => fail(new Error("HTTP 500")))));
+  const pending = store().deleteConversation(
+    cid,
+    () => new Promise<void>((_ok, fail) => (resolve = () => fail(new Error("HTTP 500")))),
+  );
   assert.equal(store().conversations[cid], undefined, "gone from the list at once");
   resolve();
   await assert.rejects(pending, /HTTP 500/);
@@ -154,7 +173,10 @@ test("persistence: one throttled write, recent conversations only, nothing in fl
   assert.equal(localStorage.getItem(PERSIST_KEY), null, "nothing written per token");
 
   flushChatStorage(); // what pagehide does
-  const saved = JSON.parse(localStorage.getItem(PERSIST_KEY) ?? "null") as { version: number; state: ChatData };
+  const saved = JSON.parse(localStorage.getItem(PERSIST_KEY) ?? "null") as {
+    version: number;
+    state: ChatData;
+  };
   assert.equal(saved.version, 1);
   assert.equal(Object.keys(saved.state.conversations).length, KEEP_CONVERSATIONS);
 
@@ -165,7 +187,10 @@ test("persistence: one throttled write, recent conversations only, nothing in fl
   localStorage.setItem(PERSIST_KEY, raw);
   await useChatStore.persist.rehydrate();
   const reloaded = store().conversations[cid];
-  assert.deepEqual(reloaded?.messages.map((m) => m.status), ["failed", "interrupted"]);
+  assert.deepEqual(
+    reloaded?.messages.map((m) => m.status),
+    ["failed", "interrupted"],
+  );
   assert.equal(reloaded?.messages[1]?.content.length, 3000);
   assert.equal(store().activeId, cid);
 });
@@ -173,9 +198,16 @@ test("persistence: one throttled write, recent conversations only, nothing in fl
 
 test("forStorage keeps the last messages of a long conversation", () => {
   const messages = Array.from({ length: KEEP_MESSAGES + 20 }, (_, i) => ({
-    id: `m${i}`, role: "user" as const, content: String(i), status: "sent" as const, createdAt: i,
+    id: `m${i}`,
+    role: "user" as const,
+    content: String(i),
+    status: "sent" as const,
+    createdAt: i,
   }));
-  const data: ChatData = { activeId: "c", conversations: { c: { id: "c", serverId: null, title: "t", updatedAt: 1, messages } } };
+  const data: ChatData = {
+    activeId: "c",
+    conversations: { c: { id: "c", serverId: null, title: "t", updatedAt: 1, messages } },
+  };
   const kept = forStorage(data).conversations.c?.messages ?? [];
   assert.equal(kept.length, KEEP_MESSAGES);
   assert.equal(kept[0]?.content, "20");
@@ -199,21 +231,35 @@ test("a full localStorage is reported, not thrown into the action that called se
   storage.setItem("k", { state: { n: 1 }, version: 1 });
   storage.setItem("k", { state: { n: 2 }, version: 1 });
   assert.equal(timers.length, 1, "one timer for many writes");
-  assert.deepEqual(storage.getItem("k"), { state: { n: 2 }, version: 1 }, "reads see the pending value");
+  assert.deepEqual(
+    storage.getItem("k"),
+    { state: { n: 2 }, version: 1 },
+    "reads see the pending value",
+  );
   assert.doesNotThrow(() => timers[0]?.());
   assert.equal((errors[0] as DOMException).name, "QuotaExceededError");
 });
 
 test("corrupted storage starts empty instead of crashing the app", () => {
-  const storage = throttledStorage<unknown>(() => ({ getItem: () => "{not json" }) as unknown as Storage);
+  const storage = throttledStorage<unknown>(
+    () => ({ getItem: () => "{not json" }) as unknown as Storage,
+  );
   assert.equal(storage?.getItem("k"), null);
-  assert.equal(throttledStorage(() => { throw new Error("no storage on the server"); }), undefined);
+  assert.equal(
+    throttledStorage(() => {
+      throw new Error("no storage on the server");
+    }),
+    undefined,
+  );
 });
 
 test("the delta buffer applies one joined update per frame", () => {
   const applied: string[] = [];
   const frames: (() => void)[] = [];
-  const buffer = createDeltaBuffer((t) => applied.push(t), (cb) => (frames.push(cb), () => {}));
+  const buffer = createDeltaBuffer(
+    (t) => applied.push(t),
+    (cb) => (frames.push(cb), () => {}),
+  );
   for (const d of ["Hel", "lo", ", ", "wor"]) buffer.push(d);
   assert.equal(frames.length, 1);
   frames[0]?.();

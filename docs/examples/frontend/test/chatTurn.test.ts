@@ -43,7 +43,17 @@ test("a stream cut after event 3 resumes from the replay buffer with Last-Event-
     { body: streamUntil("chat-stream.sse", 4), breakAfter: true }, // meta and two tokens, then the network drops
     { body: fixture("chat-resume.sse") }, // what the backend's GET .../stream sent after Last-Event-ID: 3
   ]);
-  assert.deepEqual(result, { kind: "done", finishReason: "stop", usage: { input_tokens: 7, output_tokens: 4, cached_input_tokens: 0, cache_write_input_tokens: 0, reasoning_tokens: 0 } });
+  assert.deepEqual(result, {
+    kind: "done",
+    finishReason: "stop",
+    usage: {
+      input_tokens: 7,
+      output_tokens: 4,
+      cached_input_tokens: 0,
+      cache_write_input_tokens: 0,
+      reasoning_tokens: 0,
+    },
+  });
   assert.equal(text, "Hello! You said: hello", "every token once, in order");
   assert.equal(calls[1]?.method, "GET");
   assert.equal(calls[1]?.url, `/api/conversations/${CONVERSATION}/stream`);
@@ -60,7 +70,10 @@ test("events replayed a second time are applied once", async () => {
 
 test("a turn the server cut off ends with its retryable error", async () => {
   const cut = 'event: error\ndata: {"code": "stream_cut_off", "retryable": true}\nid: 4\n\n';
-  const { result } = await turn([{ body: streamUntil("chat-stream.sse", 4), breakAfter: true }, { body: cut }]);
+  const { result } = await turn([
+    { body: streamUntil("chat-stream.sse", 4), breakAfter: true },
+    { body: cut },
+  ]);
   assert.deepEqual(result, { kind: "error", code: "stream_cut_off", retryable: true });
 });
 
@@ -76,15 +89,28 @@ test("a gateway's 503 before meta is retried, honouring Retry-After", async () =
     { body: fixture("chat-stream.sse") },
   ]);
   assert.equal(result.kind, "done");
-  assert.deepEqual(calls.map((c) => c.method), ["POST", "POST"]);
-  assert.equal(calls[1]?.headers.get("idempotency-key"), "0190-key", "the same key on every attempt");
+  assert.deepEqual(
+    calls.map((c) => c.method),
+    ["POST", "POST"],
+  );
+  assert.equal(
+    calls[1]?.headers.get("idempotency-key"),
+    "0190-key",
+    "the same key on every attempt",
+  );
   assert.deepEqual(delays, [2000]);
 });
 
 test("429 and 4xx fail at once with what the UI needs", async () => {
   const { result, calls } = await turn([{ status: 429, headers: { "retry-after": "30" } }]);
   assert.equal(calls.length, 1);
-  assert.deepEqual(result, { kind: "failed", reason: "chat request failed: HTTP 429", status: 429, retryAfterMs: 30_000, sent: false });
+  assert.deepEqual(result, {
+    kind: "failed",
+    reason: "chat request failed: HTTP 429",
+    status: 429,
+    retryAfterMs: 30_000,
+    sent: false,
+  });
 });
 
 test("a resume the buffer no longer holds fails as sent", async () => {
@@ -113,13 +139,19 @@ test("attempts are bounded", async () => {
 
 test("stop aborts the request and the backoff wait", async () => {
   const controller = new AbortController();
-  const { fetchImpl, calls } = scriptedFetch([{ body: streamUntil("chat-stream.sse", 3), hang: true }]);
-  const pending = runTurn(request, { onEvent: () => controller.abort() }, {
-    endpoint: "/api/chat",
-    resumeUrl: (id) => id,
-    signal: controller.signal,
-    fetchImpl,
-  });
+  const { fetchImpl, calls } = scriptedFetch([
+    { body: streamUntil("chat-stream.sse", 3), hang: true },
+  ]);
+  const pending = runTurn(
+    request,
+    { onEvent: () => controller.abort() },
+    {
+      endpoint: "/api/chat",
+      resumeUrl: (id) => id,
+      signal: controller.signal,
+      fetchImpl,
+    },
+  );
   assert.deepEqual(await pending, { kind: "aborted" });
   assert.equal(calls[0]?.signal?.aborted, true);
 });

@@ -44,7 +44,11 @@ const wait = (ms: number) => act(() => new Promise<void>((resolve) => setTimeout
 
 test("the chat end to end: type, press Enter, read the streamed reply", async () => {
   globalThis.fetch = scriptedFetch([{ body: fixture("chat-stream.sse") }]).fetchImpl;
-  const host = await mount(<ThemeProvider><ChatContainer /></ThemeProvider>);
+  const host = await mount(
+    <ThemeProvider>
+      <ChatContainer />
+    </ThemeProvider>,
+  );
   await wait(10); // the store reads localStorage after the first render
   const field = host.querySelector("textarea");
   assert.ok(field);
@@ -55,12 +59,21 @@ test("the chat end to end: type, press Enter, read the streamed reply", async ()
   await wait(50);
   const log = host.querySelector('[role="log"]');
   assert.deepEqual(
-    Array.from(log?.querySelectorAll("article") ?? []).map((a) => [a.getAttribute("aria-label"), a.textContent]),
-    [["You", "hello"], ["Assistant", "Hello! You said: hello"]],
+    Array.from(log?.querySelectorAll("article") ?? []).map((a) => [
+      a.getAttribute("aria-label"),
+      a.textContent,
+    ]),
+    [
+      ["You", "hello"],
+      ["Assistant", "Hello! You said: hello"],
+    ],
   );
   assert.equal(field.value, "", "the draft is cleared");
   assert.equal(host.querySelector("h1")?.textContent, "hello", "the conversation is titled");
-  assert.match(host.querySelector('[role="status"].sr-only')?.textContent ?? "", /^Assistant: Hello! You said: hello$/);
+  assert.match(
+    host.querySelector('[role="status"].sr-only')?.textContent ?? "",
+    /^Assistant: Hello! You said: hello$/,
+  );
 });
 
 test("Enter sends, Shift+Enter and IME composition do not", () => {
@@ -68,19 +81,36 @@ test("Enter sends, Shift+Enter and IME composition do not", () => {
   assert.equal(submitsOnEnter(key), true);
   assert.equal(submitsOnEnter({ ...key, shiftKey: true }), false);
   assert.equal(submitsOnEnter({ ...key, isComposing: true }), false);
-  assert.equal(submitsOnEnter({ ...key, keyCode: 229 }), false, "Safari's composition-ending Enter");
+  assert.equal(
+    submitsOnEnter({ ...key, keyCode: 229 }),
+    false,
+    "Safari's composition-ending Enter",
+  );
 });
 
 test("attaching files: accepted ones become chips and go into the message, others are explained", async () => {
   const sent: string[] = [];
-  const host = await mount(<ChatInput onSend={(m) => sent.push(m)} onStop={() => {}} streaming={false} />);
+  const host = await mount(
+    <ChatInput onSend={(m) => sent.push(m)} onStop={() => {}} streaming={false} />,
+  );
   const picker = host.querySelector<HTMLInputElement>('input[type="file"]');
   assert.ok(picker);
-  Object.defineProperty(picker, "files", { configurable: true, value: [new File(["a,b\n1,2\n"], "data.csv"), new File(["x"], "photo.png")] });
+  Object.defineProperty(picker, "files", {
+    configurable: true,
+    value: [new File(["a,b\n1,2\n"], "data.csv"), new File(["x"], "photo.png")],
+  });
   await act(async () => picker.dispatchEvent(new Event("change", { bubbles: true })));
   await wait(10);
-  assert.deepEqual(Array.from(host.querySelectorAll('[aria-label="Attached files"] li')).map((li) => li.firstChild?.textContent), ["data.csv"]);
-  assert.match(host.querySelector('[role="alert"]')?.textContent ?? "", /photo\.png: only text files/);
+  assert.deepEqual(
+    Array.from(host.querySelectorAll('[aria-label="Attached files"] li')).map(
+      (li) => li.firstChild?.textContent,
+    ),
+    ["data.csv"],
+  );
+  assert.match(
+    host.querySelector('[role="alert"]')?.textContent ?? "",
+    /photo\.png: only text files/,
+  );
   const field = host.querySelector("textarea");
   assert.ok(field);
   await act(async () => type(field, "Sum column b"));
@@ -106,7 +136,11 @@ test("the error boundary shows its fallback, reports, and recovers when its rese
     return <p>{text}</p>;
   }
   const view = (text: string) => (
-    <ErrorBoundary resetKeys={[text]} onError={(e) => reported.push(e)} fallback={({ error }) => <p role="alert">{String(error)}</p>}>
+    <ErrorBoundary
+      resetKeys={[text]}
+      onError={(e) => reported.push(e)}
+      fallback={({ error }) => <p role="alert">{String(error)}</p>}
+    >
       <Fragile text={text} />
     </ErrorBoundary>
   );
@@ -127,10 +161,23 @@ test("a message that cannot render is replaced by its text, and the others still
   const messages: Message[] = [
     { id: "1", role: "user", content: "fine", status: "sent", createdAt: 0 },
     // A status the bubble does not know is fine; a content that is not a string is not.
-    { id: "2", role: "assistant", content: { broken: true } as unknown as string, status: "done", createdAt: 0 },
+    {
+      id: "2",
+      role: "assistant",
+      content: { broken: true } as unknown as string,
+      status: "done",
+      createdAt: 0,
+    },
   ];
   try {
-    const host = await mount(<MessageList messages={messages} policy={{ origin: "http://localhost", imageHosts: [] }} onRetry={() => {}} onDiscard={() => {}} />);
+    const host = await mount(
+      <MessageList
+        messages={messages}
+        policy={{ origin: "http://localhost", imageHosts: [] }}
+        onRetry={() => {}}
+        onDiscard={() => {}}
+      />,
+    );
     assert.equal(host.querySelectorAll("article").length, 1);
     assert.match(host.textContent ?? "", /This message could not be displayed/);
   } finally {
@@ -140,7 +187,11 @@ test("a message that cannot render is replaced by its text, and the others still
 
 test("the inline theme script applies the stored choice before React runs", () => {
   const root = document.documentElement;
-  for (const [stored, dark] of [["dark", true], ["light", false], [null, false]] as const) {
+  for (const [stored, dark] of [
+    ["dark", true],
+    ["light", false],
+    [null, false],
+  ] as const) {
     root.className = "";
     if (stored === null) localStorage.removeItem("theme");
     else localStorage.setItem("theme", stored);
@@ -154,7 +205,10 @@ test("the inline theme script applies the stored choice before React runs", () =
     throw new Error("blocked");
   };
   try {
-    assert.doesNotThrow(() => new Function(themeScript)(), "blocked storage must not break the page");
+    assert.doesNotThrow(
+      () => new Function(themeScript)(),
+      "blocked storage must not break the page",
+    );
   } finally {
     Storage.prototype.getItem = getItem;
   }
@@ -163,15 +217,22 @@ test("the inline theme script applies the stored choice before React runs", () =
 test("the theme toggle switches, persists, and follows another tab's choice", async () => {
   const root = document.documentElement;
   root.className = "";
-  const host = await mount(<ThemeProvider><ThemeToggle /></ThemeProvider>);
-  const button = (label: string) => Array.from(host.querySelectorAll("button")).find((b) => b.textContent === label);
+  const host = await mount(
+    <ThemeProvider>
+      <ThemeToggle />
+    </ThemeProvider>,
+  );
+  const button = (label: string) =>
+    Array.from(host.querySelectorAll("button")).find((b) => b.textContent === label);
   assert.equal(button("System")?.getAttribute("aria-pressed"), "true");
   await act(async () => button("Dark")?.click());
   assert.equal(root.classList.contains("dark"), true);
   assert.equal(localStorage.getItem("theme"), "dark");
   assert.equal(button("Dark")?.getAttribute("aria-pressed"), "true");
   localStorage.setItem("theme", "light"); // another tab
-  await act(async () => window.dispatchEvent(new StorageEvent("storage", { key: "theme", newValue: "light" })));
+  await act(async () =>
+    window.dispatchEvent(new StorageEvent("storage", { key: "theme", newValue: "light" })),
+  );
   assert.equal(root.classList.contains("dark"), false);
   assert.equal(button("Light")?.getAttribute("aria-pressed"), "true");
 });
@@ -181,5 +242,9 @@ test("skeletons are deterministic, announced once, and still for reduced motion"
   assert.equal(html, renderToStaticMarkup(<MessageListSkeleton />));
   assert.match(html, /role="status" aria-label="Loading conversation"/);
   assert.match(html, /motion-reduce:animate-none/);
-  assert.equal((html.match(/aria-hidden="true"/g) ?? []).length, 7, "the bars are hidden; the label speaks for them");
+  assert.equal(
+    (html.match(/aria-hidden="true"/g) ?? []).length,
+    7,
+    "the bars are hidden; the label speaks for them",
+  );
 });

@@ -1,13 +1,17 @@
 // Shared by the tests: the backend's recorded output and a scriptable fake fetch.
 import { readFileSync } from "node:fs";
 
-export const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+export const fixture = (name: string): string =>
+  readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 
 /** The recorded reply stream up to (not including) the event with this id. */
 export function streamUntil(name: string, id: number): string {
   const text = fixture(name);
   const events = text.split("\n\n").filter((e) => e.trim() !== "");
-  return events.filter((e) => Number(/^id: (\d+)$/m.exec(e)?.[1]) < id).map((e) => `${e}\n\n`).join("");
+  return events
+    .filter((e) => Number(/^id: (\d+)$/m.exec(e)?.[1]) < id)
+    .map((e) => `${e}\n\n`)
+    .join("");
 }
 
 export interface Reply {

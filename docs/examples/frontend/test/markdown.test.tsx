@@ -20,7 +20,10 @@ const policy: UrlPolicy = { origin: "https://chat.example.com", imageHosts: ["cd
 
 function render(markdown: string): Document {
   const html = renderToStaticMarkup(<Markdown text={markdown} policy={policy} />);
-  return new DOMParser().parseFromString(`<!doctype html><body>${html}</body>`, "text/html") as unknown as Document;
+  return new DOMParser().parseFromString(
+    `<!doctype html><body>${html}</body>`,
+    "text/html",
+  ) as unknown as Document;
 }
 
 /** The properties every rendering of model output must have, whatever the input. */
@@ -34,12 +37,18 @@ function assertSafe(doc: Document, input: string): void {
   }
   for (const a of Array.from(doc.querySelectorAll("a[href]"))) {
     const href = new URL(a.getAttribute("href") ?? "", policy.origin);
-    assert.ok(["https:", "http:", "mailto:"].includes(href.protocol), `${href.href} from ${JSON.stringify(input)}`);
+    assert.ok(
+      ["https:", "http:", "mailto:"].includes(href.protocol),
+      `${href.href} from ${JSON.stringify(input)}`,
+    );
     assert.equal(href.username, "");
   }
   for (const img of Array.from(doc.querySelectorAll("img"))) {
     const src = new URL(img.getAttribute("src") ?? "", policy.origin);
-    assert.ok(src.origin === policy.origin || hostAllowed(src.hostname, policy.imageHosts), `image ${src.href}`);
+    assert.ok(
+      src.origin === policy.origin || hostAllowed(src.hostname, policy.imageHosts),
+      `image ${src.href}`,
+    );
   }
 }
 
@@ -78,16 +87,25 @@ test("hostile Markdown never yields scripts, handlers, dangerous links or foreig
 });
 
 test("the exfiltration attacks of the guardrail corpus load nothing and hide no destination", () => {
-  const corpus = readFileSync(new URL("../../../../tests/examples/data/attacks.jsonl", import.meta.url), "utf8")
+  const corpus = readFileSync(
+    new URL("../../../../tests/examples/data/attacks.jsonl", import.meta.url),
+    "utf8",
+  )
     .trim()
     .split("\n")
-    .map((line) => JSON.parse(line) as { id: string; category: string; channel: string; text: string })
+    .map(
+      (line) => JSON.parse(line) as { id: string; category: string; channel: string; text: string },
+    )
     .filter((a) => a.category === "exfiltration" && a.channel === "output");
   assert.ok(corpus.length >= 12, "the corpus has its output-side exfiltration cases");
   for (const attack of corpus) {
     const doc = render(attack.text);
     assertSafe(doc, attack.id);
-    assert.equal(doc.querySelectorAll("img").length, 0, `${attack.id}: no image from an attacker loads`);
+    assert.equal(
+      doc.querySelectorAll("img").length,
+      0,
+      `${attack.id}: no image from an attacker loads`,
+    );
     for (const a of Array.from(doc.querySelectorAll("a[href]"))) {
       const host = new URL(a.getAttribute("href") ?? "").hostname;
       assert.ok(a.textContent?.includes(`(${host})`), `${attack.id}: the link shows where it goes`);
@@ -96,7 +114,7 @@ test("the exfiltration attacks of the guardrail corpus load nothing and hide no 
 });
 
 test("what is blocked stays visible as text, not silently dropped", () => {
-  const doc = render('<img src=x onerror=alert(1)> and ![chart](https://attacker.example/c.png)');
+  const doc = render("<img src=x onerror=alert(1)> and ![chart](https://attacker.example/c.png)");
   assert.match(doc.body.textContent ?? "", /<img src=x onerror=alert\(1\)>/);
   assert.match(doc.body.textContent ?? "", /\[image blocked: chart\]/);
 });
@@ -119,7 +137,10 @@ test("URL policy: schemes, hosts, subdomains and user info", () => {
   assert.equal(safeLinkUrl("JAVASCRIPT:alert(1)", policy), null);
   assert.equal(safeLinkUrl("https://a@b.example", policy), null);
   assert.equal(safeImageUrl("/files/1.png", policy), "https://chat.example.com/files/1.png");
-  assert.equal(safeImageUrl("https://img.cdn.example.com/a.png", policy), "https://img.cdn.example.com/a.png");
+  assert.equal(
+    safeImageUrl("https://img.cdn.example.com/a.png", policy),
+    "https://img.cdn.example.com/a.png",
+  );
   assert.equal(safeImageUrl("https://evilcdn.example.com/a.png", policy), null);
   assert.ok(!hostAllowed("cdn.example.com.attacker.example", ["cdn.example.com"]));
 });
@@ -128,7 +149,10 @@ test("the CSP allows images from the same hosts the renderer does", () => {
   const hosts = imageHostsFromEnv(" cdn.example.com, bad host;script-src * ");
   assert.deepEqual(hosts, ["cdn.example.com"]);
   const csp = contentSecurityPolicy(hosts);
-  assert.match(csp, /img-src 'self' data: blob: https:\/\/cdn\.example\.com https:\/\/\*\.cdn\.example\.com;/);
+  assert.match(
+    csp,
+    /img-src 'self' data: blob: https:\/\/cdn\.example\.com https:\/\/\*\.cdn\.example\.com;/,
+  );
   assert.match(csp, /frame-ancestors 'none'/);
   assert.doesNotMatch(csp, /script-src/);
 });
@@ -163,10 +187,25 @@ const REPLY = [
 ].join("\n");
 
 test("a reply rendered block by block is the reply rendered whole", () => {
-  const whole = renderToStaticMarkup(<Markdown text={REPLY} policy={policy} />).replaceAll("\n", "");
-  const blocks = renderToStaticMarkup(<StreamingMarkdown text={REPLY} policy={policy} />).replaceAll("\n", "");
+  const whole = renderToStaticMarkup(<Markdown text={REPLY} policy={policy} />).replaceAll(
+    "\n",
+    "",
+  );
+  const blocks = renderToStaticMarkup(
+    <StreamingMarkdown text={REPLY} policy={policy} />,
+  ).replaceAll("\n", "");
   assert.equal(blocks, whole);
-  assert.deepEqual(splitBlocks(REPLY).map((b) => b.split("\n")[0]), ["## Steps", "1. Install the package:", "A paragraph with **bold**.", "```python", "> quoted", "| a | b |"]);
+  assert.deepEqual(
+    splitBlocks(REPLY).map((b) => b.split("\n")[0]),
+    [
+      "## Steps",
+      "1. Install the package:",
+      "A paragraph with **bold**.",
+      "```python",
+      "> quoted",
+      "| a | b |",
+    ],
+  );
 });
 
 test("every prefix of a streaming reply splits without breaking a code fence", () => {
@@ -176,13 +215,20 @@ test("every prefix of a streaming reply splits without breaking a code fence", (
       assert.ok(fences <= 2, `prefix ${end}`);
     }
   }
-  assert.deepEqual(splitBlocks("[a][1]\n\ntext\n\n[1]: https://x.example"), ["[a][1]\n\ntext\n\n[1]: https://x.example"], "definitions keep the document whole");
+  assert.deepEqual(
+    splitBlocks("[a][1]\n\ntext\n\n[1]: https://x.example"),
+    ["[a][1]\n\ntext\n\n[1]: https://x.example"],
+    "definitions keep the document whole",
+  );
 });
 // [end:split-test]
 
 test("the copy button copies the code exactly and says so; without a clipboard it selects the code", async () => {
   const copied: string[] = [];
-  Object.defineProperty(navigator, "clipboard", { configurable: true, value: { writeText: async (t: string) => void copied.push(t) } });
+  Object.defineProperty(navigator, "clipboard", {
+    configurable: true,
+    value: { writeText: async (t: string) => void copied.push(t) },
+  });
   const host = document.createElement("div");
   document.body.append(host);
   const root = createRoot(host);

@@ -14,7 +14,10 @@ const fixture = (name: string): string =>
 function parseAll(chunks: string[]): { events: SSEEvent[]; comments: string[] } {
   const events: SSEEvent[] = [];
   const comments: string[] = [];
-  const parser = createSSEParser((e) => events.push(e), (c) => comments.push(c));
+  const parser = createSSEParser(
+    (e) => events.push(e),
+    (c) => comments.push(c),
+  );
   for (const chunk of chunks) parser.feed(chunk);
   parser.end();
   return { events, comments };
@@ -33,13 +36,19 @@ function chatEvents(events: SSEEvent[]): ChatStreamEvent[] {
 test("the backend's reply stream parses into meta, tokens and done", () => {
   const { events } = parseAll([fixture("chat-stream.sse")]);
   const chat = chatEvents(events);
-  assert.deepEqual(chat[0], { type: "meta", conversationId: "00000000-0000-0000-0000-000000000000" });
+  assert.deepEqual(chat[0], {
+    type: "meta",
+    conversationId: "00000000-0000-0000-0000-000000000000",
+  });
   const text = chat.map((e) => (e.type === "token" ? e.delta : "")).join("");
   assert.equal(text, "Hello! You said: hello");
   const last = chat.at(-1);
   assert.equal(last?.type, "done");
   assert.equal(last?.type === "done" && last.finishReason, "stop");
-  assert.deepEqual(events.map((e) => e.id), ["1", "2", "3", "4", "5", "6"]);
+  assert.deepEqual(
+    events.map((e) => e.id),
+    ["1", "2", "3", "4", "5", "6"],
+  );
   assert.equal(events[0]?.retry, 3000);
   assert.equal(events[1]?.retry, undefined);
 });
@@ -63,7 +72,11 @@ test("CRLF and CR streams parse like LF, however they are chunked", () => {
   for (const ending of ["\r\n", "\r"]) {
     const text = lf.replaceAll("\n", ending);
     for (const size of [1, 2, 5]) {
-      assert.deepEqual(parseAll(splitEvery(text, size)).events, expected, `${JSON.stringify(ending)} / ${size}`);
+      assert.deepEqual(
+        parseAll(splitEvery(text, size)).events,
+        expected,
+        `${JSON.stringify(ending)} / ${size}`,
+      );
     }
   }
 });
@@ -94,7 +107,11 @@ test("CRLF and CR line endings, split CRLF, comments and multi-line data", () =>
 });
 
 test("ids persist, bad retry values and unknown fields are ignored, empty events dropped", () => {
-  const { events } = parseAll(["id: 7\nretry: soon\nfoo: bar\ndata: x\n\n", "event: lonely\n\n", "data: y\n\n"]);
+  const { events } = parseAll([
+    "id: 7\nretry: soon\nfoo: bar\ndata: x\n\n",
+    "event: lonely\n\n",
+    "data: y\n\n",
+  ]);
   assert.deepEqual(events, [
     { event: "message", data: "x", id: "7" },
     { event: "message", data: "y", id: "7" },

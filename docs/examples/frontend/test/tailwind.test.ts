@@ -12,7 +12,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const from = fileURLToPath(new URL("../app/globals.css", import.meta.url));
 
 test("globals.css compiles with the utilities the components use", async () => {
-  const { css } = await postcss([tailwind({ base: root })]).process(readFileSync(from, "utf8"), { from });
+  const { css } = await postcss([tailwind({ base: root })]).process(readFileSync(from, "utf8"), {
+    from,
+  });
   const has = (needle: string) => assert.ok(css.includes(needle), `missing ${needle}`);
   has(".dark\\:bg-zinc-950"); // found by scanning app/layout.tsx
   has(":where(.dark, .dark *)"); // the class-based dark variant, not the media query
@@ -23,5 +25,8 @@ test("globals.css compiles with the utilities the components use", async () => {
   has("env(safe-area-inset-bottom)");
   has(".prose-chat");
   has("--font-sans: ui-sans-serif");
-  assert.ok(!css.includes("prefers-color-scheme: dark"), "dark mode must follow the class, not only the OS");
+  assert.ok(
+    !css.includes("prefers-color-scheme: dark"),
+    "dark mode must follow the class, not only the OS",
+  );
 });

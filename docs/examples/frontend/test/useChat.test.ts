@@ -41,7 +41,14 @@ async function mount(): Promise<{ hook: () => UseChat; unmount: () => Promise<vo
 async function settled(fn: () => void): Promise<void> {
   await act(async () => {
     fn();
-    for (let i = 0; i < 200 && Object.values(useChatStore.getState().conversations).some((c) => c.messages.some((m) => m.status === "streaming" || m.status === "sending")); i++) {
+    for (
+      let i = 0;
+      i < 200 &&
+      Object.values(useChatStore.getState().conversations).some((c) =>
+        c.messages.some((m) => m.status === "streaming" || m.status === "sending"),
+      );
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   });
@@ -53,15 +60,25 @@ test("a reply streams into the assistant message", async () => {
   const calls = serve([{ body: fixture("chat-stream.sse") }]);
   const { hook, unmount } = await mount();
   await settled(() => hook().send("hello"));
-  assert.deepEqual(shape(hook()), [["user", "hello", "sent"], ["assistant", "Hello! You said: hello", "done"]]);
+  assert.deepEqual(shape(hook()), [
+    ["user", "hello", "sent"],
+    ["assistant", "Hello! You said: hello", "done"],
+  ]);
   assert.equal(hook().conversation?.serverId, "00000000-0000-0000-0000-000000000000");
   assert.equal(calls.length, 1);
-  assert.equal(calls[0]?.headers.get("idempotency-key"), hook().messages[0]?.id, "the message id is the key");
+  assert.equal(
+    calls[0]?.headers.get("idempotency-key"),
+    hook().messages[0]?.id,
+    "the message id is the key",
+  );
   await unmount();
 });
 
 test("a broken stream resumes through /api/conversations/{id}/stream", async () => {
-  const calls = serve([{ body: streamUntil("chat-stream.sse", 4), breakAfter: true }, { body: fixture("chat-resume.sse") }]);
+  const calls = serve([
+    { body: streamUntil("chat-stream.sse", 4), breakAfter: true },
+    { body: fixture("chat-resume.sse") },
+  ]);
   const { hook, unmount } = await mount();
   const random = Math.random;
   Math.random = () => 0; // no backoff wait
@@ -70,7 +87,10 @@ test("a broken stream resumes through /api/conversations/{id}/stream", async () 
   } finally {
     Math.random = random;
   }
-  assert.deepEqual(shape(hook()), [["user", "hello", "sent"], ["assistant", "Hello! You said: hello", "done"]]);
+  assert.deepEqual(shape(hook()), [
+    ["user", "hello", "sent"],
+    ["assistant", "Hello! You said: hello", "done"],
+  ]);
   assert.equal(calls[1]?.url, "/api/conversations/00000000-0000-0000-0000-000000000000/stream");
   await unmount();
 });
@@ -93,7 +113,10 @@ test("a message that could not be sent is marked failed and retried with the sam
   assert.equal(hook().messages[0]?.error, "Not sent. Check your connection and retry.");
   const id = hook().messages[0]?.id ?? "";
   await settled(() => hook().retry(id));
-  assert.deepEqual(shape(hook()), [["user", "hello", "sent"], ["assistant", "Hello! You said: hello", "done"]]);
+  assert.deepEqual(shape(hook()), [
+    ["user", "hello", "sent"],
+    ["assistant", "Hello! You said: hello", "done"],
+  ]);
   assert.equal(calls[1]?.headers.get("idempotency-key"), id);
   await unmount();
 });
@@ -107,7 +130,10 @@ test("offline messages wait in the outbox and go out when the connection returns
   assert.equal(calls.length, 0);
   online = true;
   await settled(() => window.dispatchEvent(new Event("online")));
-  assert.deepEqual(shape(hook()), [["user", "hello", "sent"], ["assistant", "Hello! You said: hello", "done"]]);
+  assert.deepEqual(shape(hook()), [
+    ["user", "hello", "sent"],
+    ["assistant", "Hello! You said: hello", "done"],
+  ]);
   await unmount();
 });
 

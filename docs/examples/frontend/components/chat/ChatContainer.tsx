@@ -35,21 +35,32 @@ export function ChatContainer({ endpoints }: { endpoints?: ChatEndpoints }) {
   return (
     // h-dvh, not h-screen: on phones 100vh includes the area under the browser's toolbars.
     <div className="flex h-dvh">
-      <nav aria-label="Conversations" className="hidden w-64 shrink-0 border-r border-zinc-200 md:block dark:border-zinc-800">
+      <nav
+        aria-label="Conversations"
+        className="hidden w-64 shrink-0 border-r border-zinc-200 md:block dark:border-zinc-800"
+      >
         {hydrated ? <ConversationList /> : <ConversationListSkeleton />}
       </nav>
       <main className="flex min-w-0 flex-1 flex-col">
         <header className="flex items-center justify-between gap-2 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
           <h1 className="truncate font-semibold">{chat.conversation?.title ?? "New chat"}</h1>
           <div className="flex items-center gap-2">
-            <button type="button" onClick={() => newConversation()} disabled={chat.streaming} className="min-h-9 rounded-lg px-3 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
+            <button
+              type="button"
+              onClick={() => newConversation()}
+              disabled={chat.streaming}
+              className="min-h-9 rounded-lg px-3 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800"
+            >
               New chat
             </button>
             <ThemeToggle />
           </div>
         </header>
         {banner && (
-          <p role="status" className="bg-amber-100 px-4 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
+          <p
+            role="status"
+            className="bg-amber-100 px-4 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100"
+          >
             {banner}
           </p>
         )}
@@ -57,7 +68,10 @@ export function ChatContainer({ endpoints }: { endpoints?: ChatEndpoints }) {
           onError={report}
           resetKeys={[chat.conversation?.id]}
           fallback={({ reset }) => (
-            <div role="alert" className="flex flex-1 flex-col items-center justify-center gap-3 p-6 text-center">
+            <div
+              role="alert"
+              className="flex flex-1 flex-col items-center justify-center gap-3 p-6 text-center"
+            >
               <p>The conversation could not be displayed.</p>
               <button type="button" onClick={reset} className="rounded-lg border px-4 py-2">
                 Try again
@@ -66,7 +80,12 @@ export function ChatContainer({ endpoints }: { endpoints?: ChatEndpoints }) {
           )}
         >
           {hydrated ? (
-            <MessageList messages={chat.messages} policy={policy} onRetry={chat.retry} onDiscard={chat.discard} />
+            <MessageList
+              messages={chat.messages}
+              policy={policy}
+              onRetry={chat.retry}
+              onDiscard={chat.discard}
+            />
           ) : (
             <MessageListSkeleton />
           )}

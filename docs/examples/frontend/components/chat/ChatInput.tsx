@@ -1,6 +1,14 @@
 "use client";
 
-import { type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, useId, useRef, useState } from "react";
+import {
+  type ClipboardEvent,
+  type DragEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  useId,
+  useRef,
+  useState,
+} from "react";
 
 import {
   type Attachment,
@@ -21,13 +29,23 @@ export interface ChatInputProps {
 }
 
 /** Enter sends, Shift+Enter breaks the line, and Enter that confirms an IME composition does neither. */
-export function submitsOnEnter(event: { key: string; shiftKey: boolean; isComposing: boolean; keyCode: number }): boolean {
+export function submitsOnEnter(event: {
+  key: string;
+  shiftKey: boolean;
+  isComposing: boolean;
+  keyCode: number;
+}): boolean {
   // keyCode 229: Safari reports the composition-ending Enter with isComposing false.
   return event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229;
 }
 
 // [start:chat-input]
-export function ChatInput({ onSend, onStop, streaming, policy = TEXT_ATTACHMENTS }: ChatInputProps) {
+export function ChatInput({
+  onSend,
+  onStop,
+  streaming,
+  policy = TEXT_ATTACHMENTS,
+}: ChatInputProps) {
   const [draft, setDraft] = useState("");
   const [attachments, setAttachments] = useState<Attachment[]>([]);
   const [problems, setProblems] = useState<string[]>([]);
@@ -48,7 +66,9 @@ export function ChatInput({ onSend, onStop, streaming, policy = TEXT_ATTACHMENTS
     if (streaming || (draft.trim() === "" && attachments.length === 0)) return;
     const composed = composeMessage(draft, attachments, policy);
     if (!composed.ok) {
-      setProblems([`The message is ${composed.overBy} characters too long. Shorten it or remove a file.`]);
+      setProblems([
+        `The message is ${composed.overBy} characters too long. Shorten it or remove a file.`,
+      ]);
       return;
     }
     onSend(composed.message);
@@ -59,7 +79,8 @@ export function ChatInput({ onSend, onStop, streaming, policy = TEXT_ATTACHMENTS
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>): void {
     const { key, shiftKey, keyCode } = event;
-    if (!submitsOnEnter({ key, shiftKey, keyCode, isComposing: event.nativeEvent.isComposing })) return;
+    if (!submitsOnEnter({ key, shiftKey, keyCode, isComposing: event.nativeEvent.isComposing }))
+      return;
     event.preventDefault();
     submit();
   }
@@ -87,7 +108,10 @@ export function ChatInput({ onSend, onStop, streaming, policy = TEXT_ATTACHMENTS
       {attachments.length > 0 && (
         <ul aria-label="Attached files" className="mb-2 flex flex-wrap gap-2">
           {attachments.map((a) => (
-            <li key={a.key} className="flex items-center gap-1 rounded-full bg-zinc-100 px-3 py-1 text-sm dark:bg-zinc-800">
+            <li
+              key={a.key}
+              className="flex items-center gap-1 rounded-full bg-zinc-100 px-3 py-1 text-sm dark:bg-zinc-800"
+            >
               {a.name}
               <button
                 type="button"
@@ -103,7 +127,9 @@ export function ChatInput({ onSend, onStop, streaming, policy = TEXT_ATTACHMENTS
       )}
       {problems.length > 0 && (
         <ul role="alert" className="mb-2 text-sm text-red-700 dark:text-red-400">
-          {problems.map((p) => <li key={p}>{p}</li>)}
+          {problems.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
         </ul>
       )}
       <div className="flex items-end gap-2">
@@ -126,7 +152,9 @@ export function ChatInput({ onSend, onStop, streaming, policy = TEXT_ATTACHMENTS
             e.target.value = ""; // picking the same file again must fire change again
           }}
         />
-        <label htmlFor={`${hintId}-text`} className="sr-only">Message</label>
+        <label htmlFor={`${hintId}-text`} className="sr-only">
+          Message
+        </label>
         <textarea
           id={`${hintId}-text`}
           value={draft}
@@ -140,18 +168,31 @@ export function ChatInput({ onSend, onStop, streaming, policy = TEXT_ATTACHMENTS
           className="field-sizing-content max-h-48 min-h-11 flex-1 resize-none rounded-lg border border-zinc-300 bg-transparent px-3 py-2 text-base dark:border-zinc-700"
         />
         {streaming ? (
-          <button type="button" onClick={onStop} className="h-11 rounded-lg bg-zinc-200 px-4 dark:bg-zinc-700">
+          <button
+            type="button"
+            onClick={onStop}
+            className="h-11 rounded-lg bg-zinc-200 px-4 dark:bg-zinc-700"
+          >
             Stop
           </button>
         ) : (
-          <button type="submit" className="h-11 rounded-lg bg-blue-600 px-4 text-white disabled:opacity-50" disabled={draft.trim() === "" && attachments.length === 0}>
+          <button
+            type="submit"
+            className="h-11 rounded-lg bg-blue-600 px-4 text-white disabled:opacity-50"
+            disabled={draft.trim() === "" && attachments.length === 0}
+          >
             Send
           </button>
         )}
       </div>
       <p id={hintId} className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">
         Enter to send, Shift+Enter for a new line.
-        {remaining < 1000 && <span className={remaining < 0 ? " text-red-700 dark:text-red-400" : ""}> {remaining} characters left.</span>}
+        {remaining < 1000 && (
+          <span className={remaining < 0 ? " text-red-700 dark:text-red-400" : ""}>
+            {" "}
+            {remaining} characters left.
+          </span>
+        )}
       </p>
     </form>
   );

@@ -6,9 +6,15 @@ import { useShallow } from "zustand/shallow";
 import { useChatStore } from "@/lib/chatStore";
 
 /** DELETE through the BFF; a 404 means it is already gone, which is what we wanted. */
-export async function deleteOnServer(serverId: string, fetchImpl: typeof fetch = fetch): Promise<void> {
-  const response = await fetchImpl(`/api/conversations/${encodeURIComponent(serverId)}`, { method: "DELETE" });
-  if (!response.ok && response.status !== 404) throw new Error(`delete failed: HTTP ${response.status}`);
+export async function deleteOnServer(
+  serverId: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<void> {
+  const response = await fetchImpl(`/api/conversations/${encodeURIComponent(serverId)}`, {
+    method: "DELETE",
+  });
+  if (!response.ok && response.status !== 404)
+    throw new Error(`delete failed: HTTP ${response.status}`);
 }
 
 // [start:conversation-list]
@@ -38,11 +44,16 @@ export function ConversationList() {
   }
 
   const rows: { id: string; title: string }[] = [];
-  for (let i = 0; i + 1 < items.length; i += 2) rows.push({ id: items[i] ?? "", title: items[i + 1] ?? "" });
+  for (let i = 0; i + 1 < items.length; i += 2)
+    rows.push({ id: items[i] ?? "", title: items[i + 1] ?? "" });
 
   return (
     <div className="p-2">
-      {problem && <p role="alert" className="mb-2 text-sm text-red-700 dark:text-red-400">{problem}</p>}
+      {problem && (
+        <p role="alert" className="mb-2 text-sm text-red-700 dark:text-red-400">
+          {problem}
+        </p>
+      )}
       <ul className="flex flex-col gap-1">
         {rows.map(({ id, title }) => (
           <li key={id} className="group flex items-center">

@@ -22,7 +22,12 @@ const NOTES: Partial<Record<Message["status"], string>> = {
 
 // [start:message-bubble]
 /** Memoised: the store replaces only the message that changed, so the others skip rendering. */
-export const MessageBubble = memo(function MessageBubble({ message, policy, onRetry, onDiscard }: MessageBubbleProps) {
+export const MessageBubble = memo(function MessageBubble({
+  message,
+  policy,
+  onRetry,
+  onDiscard,
+}: MessageBubbleProps) {
   const mine = message.role === "user";
   return (
     <article
@@ -45,13 +50,23 @@ export const MessageBubble = memo(function MessageBubble({ message, policy, onRe
         </div>
       )}
       {NOTES[message.status] && <p className="mt-1 text-xs opacity-75">{NOTES[message.status]}</p>}
-      {message.error && <p className="mt-1 text-xs text-red-700 dark:text-red-300">{message.error}</p>}
+      {message.error && (
+        <p className="mt-1 text-xs text-red-700 dark:text-red-300">{message.error}</p>
+      )}
       {message.status === "failed" && (
         <div className="mt-2 flex gap-2 text-sm">
-          <button type="button" onClick={() => onRetry(message.id)} className="min-h-11 rounded bg-white/20 px-3 underline">
+          <button
+            type="button"
+            onClick={() => onRetry(message.id)}
+            className="min-h-11 rounded bg-white/20 px-3 underline"
+          >
             Retry
           </button>
-          <button type="button" onClick={() => onDiscard(message.id)} className="min-h-11 rounded px-3 underline">
+          <button
+            type="button"
+            onClick={() => onDiscard(message.id)}
+            className="min-h-11 rounded px-3 underline"
+          >
             Delete
           </button>
         </div>

@@ -18,16 +18,25 @@ export interface MessageListProps {
 // [start:message-list]
 export function MessageList({ messages, policy, onRetry, onDiscard }: MessageListProps) {
   const last = messages.at(-1);
-  const { ref, pinned, jumpToLatest } = useStickToBottom<HTMLDivElement>(`${last?.id}:${last?.content.length}`);
+  const { ref, pinned, jumpToLatest } = useStickToBottom<HTMLDivElement>(
+    `${last?.id}:${last?.content.length}`,
+  );
   const announcement = useReplyAnnouncement(messages);
 
   return (
     <div className="relative min-h-0 flex-1">
       <div ref={ref} className="h-full overflow-y-auto overscroll-contain">
         {/* aria-live off: the status region below announces each reply once, complete. */}
-        <div role="log" aria-label="Conversation" aria-live="off" className="mx-auto flex max-w-3xl flex-col gap-4 p-4">
+        <div
+          role="log"
+          aria-label="Conversation"
+          aria-live="off"
+          className="mx-auto flex max-w-3xl flex-col gap-4 p-4"
+        >
           {messages.length === 0 && (
-            <p className="mt-24 text-center text-zinc-500 dark:text-zinc-400">Ask a question to start.</p>
+            <p className="mt-24 text-center text-zinc-500 dark:text-zinc-400">
+              Ask a question to start.
+            </p>
           )}
           {messages.map((m) => (
             // One boundary per message: a message that cannot render does not take the others down.

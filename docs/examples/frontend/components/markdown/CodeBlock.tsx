@@ -49,7 +49,11 @@ export function CodeBlock({ code, language }: { code: string; language: string |
         </button>
       </figcaption>
       {/* tabIndex: a scrollable region must be reachable by keyboard (WCAG 2.1.1). */}
-      <pre ref={pre} tabIndex={0} className="overflow-x-auto bg-zinc-50 p-3 text-sm dark:bg-zinc-900">
+      <pre
+        ref={pre}
+        tabIndex={0}
+        className="overflow-x-auto bg-zinc-50 p-3 text-sm dark:bg-zinc-900"
+      >
         <code>{code}</code>
       </pre>
       <span role="status" className="sr-only">

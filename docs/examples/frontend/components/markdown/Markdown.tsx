@@ -32,7 +32,12 @@ function components(policy: UrlPolicy): Components {
     a: ({ href, children }) => {
       if (!href) return <span className="underline decoration-dotted">{children}</span>; // URL removed
       const host = externalHost(href, policy);
-      if (host === null) return <a href={href} className="underline">{children}</a>;
+      if (host === null)
+        return (
+          <a href={href} className="underline">
+            {children}
+          </a>
+        );
       return (
         <a href={href} target="_blank" rel="noopener noreferrer nofollow ugc" className="underline">
           {children}
@@ -43,7 +48,14 @@ function components(policy: UrlPolicy): Components {
     },
     img: ({ src, alt }) =>
       typeof src === "string" && src !== "" ? (
-        <img src={src} alt={alt ?? ""} loading="lazy" decoding="async" referrerPolicy="no-referrer" className="max-h-96 rounded" />
+        <img
+          src={src}
+          alt={alt ?? ""}
+          loading="lazy"
+          decoding="async"
+          referrerPolicy="no-referrer"
+          className="max-h-96 rounded"
+        />
       ) : (
         <span className="text-zinc-500" title="Images load only from approved hosts">
           [image blocked{alt ? `: ${alt}` : ""}]
@@ -54,7 +66,9 @@ function components(policy: UrlPolicy): Components {
       return <CodeBlock code={textOf(code).replace(/\n$/, "")} language={languageOf(code)} />;
     },
     code: ({ children }) => (
-      <code className="rounded bg-zinc-100 px-1 py-0.5 text-[0.9em] dark:bg-zinc-800">{children}</code>
+      <code className="rounded bg-zinc-100 px-1 py-0.5 text-[0.9em] dark:bg-zinc-800">
+        {children}
+      </code>
     ),
     table: ({ children }) => (
       <div className="my-3 overflow-x-auto">
@@ -75,7 +89,9 @@ export function Markdown({ text, policy }: { text: string; policy: UrlPolicy }) 
     <ReactMarkdown
       remarkPlugins={remarkPlugins}
       components={overrides}
-      urlTransform={(url, key) => (key === "src" ? safeImageUrl(url, policy) : safeLinkUrl(url, policy))}
+      urlTransform={(url, key) =>
+        key === "src" ? safeImageUrl(url, policy) : safeLinkUrl(url, policy)
+      }
     >
       {text}
     </ReactMarkdown>

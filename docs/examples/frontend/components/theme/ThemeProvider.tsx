@@ -1,8 +1,23 @@
 "use client";
 
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useSyncExternalStore } from "react";
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useSyncExternalStore,
+} from "react";
 
-import { applyTheme, DARK_QUERY, parsePreference, resolveTheme, type Theme, THEME_KEY, type ThemePreference } from "@/lib/theme";
+import {
+  applyTheme,
+  DARK_QUERY,
+  parsePreference,
+  resolveTheme,
+  type Theme,
+  THEME_KEY,
+  type ThemePreference,
+} from "@/lib/theme";
 
 interface ThemeContextValue {
   preference: ThemePreference;
@@ -51,13 +66,22 @@ function withoutTransitions(change: () => void): void {
 export function ThemeProvider({ children }: { children: ReactNode }) {
   // Server snapshots: the server cannot know, and the inline script has already set
   // the class. React re-renders with the client's values after hydration.
-  const preference = useSyncExternalStore(subscribePreference, readPreference, () => "system" as const);
-  const systemDark = useSyncExternalStore(subscribeSystem, () => window.matchMedia(DARK_QUERY).matches, () => false);
+  const preference = useSyncExternalStore(
+    subscribePreference,
+    readPreference,
+    () => "system" as const,
+  );
+  const systemDark = useSyncExternalStore(
+    subscribeSystem,
+    () => window.matchMedia(DARK_QUERY).matches,
+    () => false,
+  );
   const theme = resolveTheme(preference, systemDark);
 
   useEffect(() => {
     const root = document.documentElement;
-    if (root.classList.contains("dark") !== (theme === "dark")) withoutTransitions(() => applyTheme(root, theme));
+    if (root.classList.contains("dark") !== (theme === "dark"))
+      withoutTransitions(() => applyTheme(root, theme));
   }, [theme]);
 
   const setPreference = useCallback((next: ThemePreference) => {

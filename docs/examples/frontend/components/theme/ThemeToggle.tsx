@@ -13,7 +13,11 @@ const CHOICES: { value: ThemePreference; label: string }[] = [
 export function ThemeToggle() {
   const { preference, setPreference } = useTheme();
   return (
-    <div role="group" aria-label="Theme" className="flex rounded-lg border border-zinc-300 text-sm dark:border-zinc-700">
+    <div
+      role="group"
+      aria-label="Theme"
+      className="flex rounded-lg border border-zinc-300 text-sm dark:border-zinc-700"
+    >
       {CHOICES.map((c) => (
         <button
           key={c.value}

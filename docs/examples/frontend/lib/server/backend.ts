@@ -5,12 +5,23 @@
 const BACKEND_URL = process.env.BACKEND_URL ?? "http://127.0.0.1:8000";
 
 /** Request headers the backend reads; nothing else crosses. */
-const FORWARDED = ["authorization", "cookie", "idempotency-key", "last-event-id", "content-type", "accept"];
+const FORWARDED = [
+  "authorization",
+  "cookie",
+  "idempotency-key",
+  "last-event-id",
+  "content-type",
+  "accept",
+];
 /** Response headers the browser needs back. */
 const RETURNED = ["content-type", "retry-after"];
 
 // [start:proxy]
-export async function proxy(request: Request, path: string, method = request.method): Promise<Response> {
+export async function proxy(
+  request: Request,
+  path: string,
+  method = request.method,
+): Promise<Response> {
   const headers = new Headers();
   for (const name of FORWARDED) {
     const value = request.headers.get(name);
