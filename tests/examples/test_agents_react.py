@@ -270,9 +270,7 @@ async def test_timeouts_and_crashes_become_errors_the_model_can_read() -> None:
         say("Sorry."),
     ]
     provider, replay = scripted("openai", turns)
-    support = ReActAgent(
-        "ops", provider, instructions="Test.", tools=[SlowTool(), BrokenTool()]
-    )
+    support = ReActAgent("ops", provider, instructions="Test.", tools=[SlowTool(), BrokenTool()])
     with anyio.fail_after(3):
         result = await support.run("go", tenant_id="acme", user_id="u1")
     assert result.stop == "answered"

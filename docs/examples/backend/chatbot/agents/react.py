@@ -303,12 +303,9 @@ class ReActAgent(BaseAgent):
         for call in state.pending:
             tool = self.executor.registry.get(call.name)
             assert tool is not None
-            args = tool.validate(call.arguments)
-            actions.append(
-                PendingAction(
-                    call.id, call.name, arguments_json(call.arguments), tool.summary(args)
-                )
-            )
+            summary = tool.summary(tool.validate(call.arguments))
+            arguments = arguments_json(call.arguments)
+            actions.append(PendingAction(approval_key(state, call), call.name, arguments, summary))
         await self.store.pause(state, actions)
 
     async def _finish_paused_step(

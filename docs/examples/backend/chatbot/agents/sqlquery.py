@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol
 
 import anyio
@@ -118,7 +118,8 @@ class SQLiteReadOnly:
 
     ``mode=ro`` makes the file handle read-only; ``query_only`` refuses writes even to
     the temp database; the authorizer denies any action that is not reading an allowed
-    table or calling a function, which also blocks ``ATTACH`` and ``load_extension``.
+    table or calling a function, which also blocks ``ATTACH`` and ``PRAGMA``
+    (``load_extension`` is off in Python's ``sqlite3`` unless enabled explicitly).
     The progress handler aborts a query that runs past its deadline (a cartesian join
     over two large tables), which ``sqlite3`` has no timeout for.
     """
@@ -136,25 +137,31 @@ class SQLiteReadOnly:
         connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         try:
             connection.execute("PRAGMA query_only = ON")
-            connection.set_authorizer(self._authorize)
+            schema = connection.execute("SELECT name FROM sqlite_schema WHERE type != 'index'")
+            connection.set_authorizer(self._authorizer({row[0] for row in schema}))
             deadline = time.monotonic() + timeout_s
             connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
             cursor = connection.execute(sql)
             columns = [d[0] for d in cursor.description or ()]
             return columns, cursor.fetchall()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:  # the authorizer's refusals included
             if "interrupted" in str(exc):
                 raise ToolError(f"The query ran longer than {timeout_s:g} s.") from None
             raise ToolError(f"The database rejected the query: {exc}") from None
         finally:
             connection.close()
 
-    def _authorize(self, action: int, arg1: str | None, arg2: str | None, *_: object) -> int:
-        if action == sqlite3.SQLITE_SELECT or action == sqlite3.SQLITE_FUNCTION:
-            return sqlite3.SQLITE_OK
-        if action == sqlite3.SQLITE_READ and arg1 in self.tables:
-            return sqlite3.SQLITE_OK
-        return sqlite3.SQLITE_DENY
+    def _authorizer(self, schema: set[str]) -> Callable[..., int]:
+        """Reads of allowed tables, and of names that are no table (CTEs, subqueries)."""
+
+        def authorize(action: int, name: str | None, *_: object) -> int:
+            if action in (sqlite3.SQLITE_SELECT, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE):
+                return sqlite3.SQLITE_OK
+            if action == sqlite3.SQLITE_READ and (name in self.tables or name not in schema):
+                return sqlite3.SQLITE_OK
+            return sqlite3.SQLITE_DENY
+
+        return authorize
 
 
 # [end:sqlite]
