@@ -40,6 +40,7 @@ export function submitsOnEnter(event: {
 }
 
 // [start:chat-input]
+// [start:chat-input-logic]
 export function ChatInput({
   onSend,
   onStop,
@@ -96,6 +97,8 @@ export function ChatInput({
     event.preventDefault();
     void add(files);
   };
+
+  // [end:chat-input-logic]
 
   const remaining = policy.maxMessageChars - draft.length;
   return (

@@ -41,11 +41,14 @@ export const MessageBubble = memo(function MessageBubble({
     >
       {mine ? (
         // The user's own words as typed: plain text, no Markdown surprises.
-        <p className="break-words whitespace-pre-wrap">{message.content}</p>
+        <p dir="auto" className="break-words whitespace-pre-wrap">
+          {message.content}
+        </p>
       ) : message.status === "streaming" && message.content === "" ? (
         <TypingIndicator />
       ) : (
-        <div className="prose-chat break-words">
+        // dir="auto": a reply in Arabic or Hebrew reads right to left, from its first letter.
+        <div dir="auto" className="prose-chat break-words">
           <StreamingMarkdown text={message.content} policy={policy} />
         </div>
       )}
