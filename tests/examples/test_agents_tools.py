@@ -28,6 +28,7 @@ from chatbot.providers.base import ToolCall
 from chatbot.providers.fake import FakeProvider
 from chatbot.providers.tools import anthropic_tool, responses_tool
 from chatbot.rag.retrieval import KeywordRetriever
+from conftest import BACKEND
 from openai import AsyncOpenAI
 from wire import Replay
 
@@ -154,6 +155,20 @@ def test_every_tool_schema_is_strict_mode_safe(tool: Any) -> None:
     assert openai_shape["parameters"] is spec.parameters
     anthropic_shape = anthropic_tool(spec)
     assert anthropic_shape["input_schema"] is spec.parameters
+
+
+@pytest.mark.parametrize(
+    ("vendor", "emit"), [("openai-responses", responses_tool), ("anthropic", anthropic_tool)]
+)
+def test_the_printed_function_schemas_are_what_is_sent(vendor: str, emit: Any) -> None:
+    printed = BACKEND / "chatbot" / "agents" / "schemas" / f"calculator.{vendor}.json"
+    assert json.loads(printed.read_text()) == emit(CalculatorTool().spec())
+
+
+def test_the_docstring_is_sent_once_on_one_line() -> None:
+    spec = CalculatorTool().spec()
+    assert "description" not in spec.parameters
+    assert "\n" not in spec.description and "  " not in spec.description
 
 
 # --- response parsers (8.3), on the SDKs' own typed responses -------------------------

@@ -17,7 +17,6 @@ from chatbot.agents.approval import ApprovalStore
 from chatbot.agents.base import AgentLimits, BaseAgent
 from chatbot.agents.react import ReActAgent
 from chatbot.agents.tools import Tool, ToolContext, ToolError
-from chatbot.llm.tools import tool_spec
 from chatbot.providers.base import LLMProvider, ToolSpec
 
 MAX_DEPTH = 2  # supervisor -> specialist -> (one more level at most)
@@ -44,7 +43,7 @@ class AgentTool(Tool[Delegate]):
         self.name = f"ask_{agent.name}"
 
     def spec(self) -> ToolSpec:
-        base = tool_spec(self.name, Delegate)
+        base = super().spec()
         return ToolSpec(self.name, f"{self.agent.description} {base.description}", base.parameters)
 
     async def run(self, args: Delegate, ctx: ToolContext) -> str:

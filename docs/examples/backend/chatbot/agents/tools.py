@@ -76,8 +76,15 @@ class Tool(ABC, Generic[ArgsT]):
     requires_approval: ClassVar[bool] = False  # True for anything that changes the world
 
     def spec(self) -> ToolSpec:
-        """The provider-neutral definition; the ``Args`` docstring is the description."""
-        return tool_spec(self.name, self.Args)
+        """The provider-neutral definition; the ``Args`` docstring is the description.
+
+        Pydantic also copies the docstring into the schema's top-level ``description``,
+        and keeps its line indentation: both would be sent, and paid for, on every
+        request that offers the tool. The description goes once, on one line.
+        """
+        spec = tool_spec(self.name, self.Args)
+        parameters = {k: v for k, v in spec.parameters.items() if k != "description"}
+        return ToolSpec(self.name, " ".join(spec.description.split()), parameters)
 
     def validate(self, arguments: dict[str, Any]) -> ArgsT:
         """Parse arguments into ``Args`` or raise :class:`ToolError` the model can fix.
