@@ -17,6 +17,7 @@ from conftest import OBSERVABILITY
 
 COLLECTOR = OBSERVABILITY / "otel" / "collector.yaml"
 RULES = OBSERVABILITY / "prometheus" / "chatbot-rules.yaml"
+SLO_RULES = OBSERVABILITY / "prometheus" / "slo-rules.yaml"  # generated from slo/slos.toml
 DASHBOARD = OBSERVABILITY / "grafana" / "chatbot-api.json"
 DURATION = re.compile(r"^\d+[smhd]$")
 
@@ -39,8 +40,11 @@ def series(expr: Any) -> set[str]:
 
 
 def rules() -> list[dict[str, Any]]:
-    document = yaml.safe_load(RULES.read_text())
-    return [rule for group in document["groups"] for rule in group["rules"]]
+    """Every rule Prometheus loads: the hand-written file and the generated SLO rules."""
+    documents = [yaml.safe_load(path.read_text()) for path in (RULES, SLO_RULES)]
+    return [
+        rule for document in documents for group in document["groups"] for rule in group["rules"]
+    ]
 
 
 def test_collector_pipelines_use_defined_components_in_a_safe_order() -> None:
@@ -94,6 +98,8 @@ def test_alerts_are_complete() -> None:
         assert DURATION.match(alert["for"])
         assert alert["labels"]["severity"] in {"page", "ticket"}
         assert alert["annotations"]["summary"]
+        if alert["labels"]["severity"] == "page" or "runbook_url" in alert["annotations"]:
+            assert alert["annotations"]["runbook_url"].endswith(alert["alert"])
     for record in (r for r in rules() if "record" in r):
         assert re.fullmatch(r"\w+:\w+:\w+", record["record"]), "level:metric:operations"
 
@@ -128,3 +134,20 @@ def test_dashboard_is_importable_and_plots_what_the_rules_watch() -> None:
     raw = {name for name in watched if ":" not in name}
     recorded = {r["record"] for r in rules() if "record" in r}
     assert plotted <= raw | recorded, f"plotted but never alerted on: {plotted - raw - recorded}"
+
+
+def test_dashboard_survives_the_grafana_foundation_sdk_model() -> None:
+    """Grafana's own generated dashboard types: a misspelt key is dropped, so it shows."""
+    models = pytest.importorskip("grafana_foundation_sdk.models.dashboard")
+    encoder = pytest.importorskip("grafana_foundation_sdk.cog.encoder")
+    original = json.loads(DASHBOARD.read_text())
+    model = models.Dashboard.from_json(original)
+    again = json.loads(json.dumps(model, cls=encoder.JSONEncoder))
+    assert set(original) <= set(again)
+    for before, after in zip(original["panels"], again["panels"], strict=True):
+        assert set(before) <= set(after), before["title"]
+        assert before["targets"] == after["targets"]
+        assert before["gridPos"] == after["gridPos"]
+    cells = [(p["gridPos"]["x"], p["gridPos"]["y"]) for p in original["panels"]]
+    assert len(cells) == len(set(cells)), "panels on top of each other"
+    assert all(p["gridPos"]["x"] + p["gridPos"]["w"] <= 24 for p in original["panels"])

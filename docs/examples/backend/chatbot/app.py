@@ -101,6 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             idle_s=settings.websocket_idle_s,
         )
     )
+    if settings.telemetry.enabled:  # needs the observability extra (chapter 12)
+        from chatbot.observability.telemetry import install_telemetry
+
+        install_telemetry(app, settings)
     return app
 
 

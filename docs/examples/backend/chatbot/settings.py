@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chatbot.observability.settings import TelemetrySettings
 from chatbot.security.settings import SecuritySettings
 
 ProviderName = Literal["fake", "openai", "anthropic", "ollama", "vllm"]
@@ -84,6 +85,7 @@ class Settings(BaseSettings):
     celery_result_backend: str | None = None
     api_versions: list[ApiVersion] = [ApiVersion(name="v1")]
     security: SecuritySettings = SecuritySettings()  # CHATBOT_SECURITY__<NAME>
+    telemetry: TelemetrySettings = TelemetrySettings()  # CHATBOT_TELEMETRY__<NAME>
 
     @model_validator(mode="after")
     def _real_providers_need_a_model(self) -> Settings:
