@@ -60,6 +60,18 @@ export function describeFailure(result: TurnResult): string {
   }
 }
 
+/** Replace the local copy of a conversation with what the server stored. */
+async function reload(endpoint: string, cid: string, serverId: string, signal?: AbortSignal) {
+  try {
+    const response = await fetch(`${endpoint}/${encodeURIComponent(serverId)}`, { signal });
+    if (response.ok) {
+      useChatStore.getState().reconcile(cid, (await response.json()) as ServerConversation);
+    }
+  } catch {
+    // offline or aborted: the local copy stays on screen
+  }
+}
+
 // [start:use-chat]
 export function useChat({
   chat = "/api/chat",
@@ -121,11 +133,18 @@ export function useChat({
         // A confirmed message stays sent and its reply is marked interrupted; an
         // unconfirmed one is marked failed, to be retried with the same id.
         state.failMessage(cid, messageId, replyId, describeFailure(result));
+        // 404 on a resume: the buffer has let the turn go; show what the server stored.
+        const serverId = useChatStore.getState().conversations[cid]?.serverId;
+        if (result.kind === "failed" && result.status === 404 && serverId) {
+          await reload(conversations, cid, serverId);
+        }
       }
     },
     [chat, conversations],
   );
+  // [end:use-chat]
 
+  // [start:use-chat-queue]
   const busy = () => controller.current !== null;
 
   /** Send messages typed while offline, oldest first, one turn at a time. */
@@ -183,12 +202,7 @@ export function useChat({
   useEffect(() => {
     if (serverId === null || cid === null || busy()) return;
     const abort = new AbortController();
-    fetch(`${conversations}/${encodeURIComponent(serverId)}`, { signal: abort.signal })
-      .then(async (response) => {
-        if (response.ok)
-          useChatStore.getState().reconcile(cid, (await response.json()) as ServerConversation);
-      })
-      .catch(() => {}); // offline or aborted: the local copy stays on screen
+    void reload(conversations, cid, serverId, abort.signal);
     return () => abort.abort();
   }, [cid, serverId, conversations]);
 
@@ -196,4 +210,4 @@ export function useChat({
   const streaming = messages.some((m) => m.status === "streaming");
   return { conversation, messages, streaming, reconnecting, online, send, stop, retry, discard };
 }
-// [end:use-chat]
+// [end:use-chat-queue]

@@ -198,6 +198,7 @@ export class ChatSocket {
     this.options.onFrame(frame);
   }
 
+  // [start:socket-recovery]
   /** Ping on a timer; a connection that stays silent after a ping is presumed dead. */
   private beat(): void {
     this.later("heartbeat", this.options.heartbeatMs ?? 25_000, () => {
@@ -232,6 +233,8 @@ export class ChatSocket {
     this.setStatus("reconnecting");
     this.later("reconnect", delay, () => this.connect());
   }
+
+  // [end:socket-recovery]
 
   private detach(): SocketLike | null {
     const socket = this.socket;

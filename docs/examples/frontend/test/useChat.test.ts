@@ -145,3 +145,26 @@ test("a rate-limited turn tells the user when to try again", async () => {
   assert.equal(hook().messages[0]?.error, "Too many messages. Try again in 20 s.");
   await unmount();
 });
+
+test("when the buffer no longer holds the turn, the stored conversation is shown", async () => {
+  const calls = serve([
+    { body: streamUntil("chat-stream.sse", 4), breakAfter: true },
+    { status: 404, body: '{"detail": "no turn to resume"}' },
+    { body: fixture("conversation.json"), headers: { "content-type": "application/json" } },
+  ]);
+  const { hook, unmount } = await mount();
+  const random = Math.random;
+  Math.random = () => 0;
+  try {
+    await settled(() => hook().send("hello"));
+    await act(() => new Promise((resolve) => setTimeout(resolve, 20)));
+  } finally {
+    Math.random = random;
+  }
+  assert.equal(calls[2]?.url, "/api/conversations/00000000-0000-0000-0000-000000000000");
+  assert.deepEqual(shape(hook()).slice(0, 2), [
+    ["user", "hello", "sent"],
+    ["assistant", "Hello! You said: hello", "done"],
+  ]);
+  await unmount();
+});

@@ -29,10 +29,12 @@ export const MessageBubble = memo(function MessageBubble({
   onDiscard,
 }: MessageBubbleProps) {
   const mine = message.role === "user";
+  // aria-busy: screen readers hold a busy region's changes until it is done, not per token.
+  // The user's own words are plain text, as typed; a reply is Markdown. dir="auto": a
+  // message in Arabic or Hebrew reads right to left, from its first letter.
   return (
     <article
       aria-label={mine ? "You" : "Assistant"}
-      // Screen readers hold a busy region's changes until it is done, not per token.
       aria-busy={message.status === "streaming"}
       data-status={message.status}
       className={`max-w-[85%] rounded-2xl px-4 py-2 md:max-w-[70ch] ${
@@ -40,14 +42,12 @@ export const MessageBubble = memo(function MessageBubble({
       }`}
     >
       {mine ? (
-        // The user's own words as typed: plain text, no Markdown surprises.
         <p dir="auto" className="break-words whitespace-pre-wrap">
           {message.content}
         </p>
       ) : message.status === "streaming" && message.content === "" ? (
         <TypingIndicator />
       ) : (
-        // dir="auto": a reply in Arabic or Hebrew reads right to left, from its first letter.
         <div dir="auto" className="prose-chat break-words">
           <StreamingMarkdown text={message.content} policy={policy} />
         </div>
