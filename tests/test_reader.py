@@ -88,7 +88,7 @@ def test_fonts_are_subset_to_the_page_and_linked(app: Any) -> None:
     assert "llmdoc-fonts.css" in html_of(app)
     single = (Path(app.outdir) / "book.html").read_text("utf-8")
     assert 'url("data:font/woff2;base64,' in single
-    assert list((Path(app.doctreedir) / "llmdoc-fonts").glob("*.woff2")), "subsets are cached"
+    assert list(fonts.user_cache().glob("*.woff2")), "subsets are cached"
 
 
 def test_missing_fonts_warn_with_the_fix_and_fall_back(

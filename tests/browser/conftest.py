@@ -79,9 +79,13 @@ def book(request: pytest.FixtureRequest) -> Book:
     return request.getfixturevalue(f"{request.param}_book")  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Debian Chromium for the whole session."""
+    """One headless Debian Chromium per test module.
+
+    Not per session: Playwright's sync API allows one running instance per thread, and
+    other modules (deep-dives, diagrams, the Mermaid renderer itself) start their own.
+    """
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (nox does)")
     from playwright.sync_api import sync_playwright
