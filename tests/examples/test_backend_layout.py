@@ -20,6 +20,7 @@ FILES = {
     "pyproject.toml": "Package metadata, dependency ranges, ruff and mypy settings",
     "requirements.lock": "Exact versions the image and CI install",
     "sql": "Hand-written DDL of the first schema, kept for review",
+    "tests": "Chapter 3's test suites, run from tests/examples with its fixtures",
     "config": "Model catalog and prices (chapters 5 and 11)",
 }
 WIDTH = 28

@@ -83,7 +83,14 @@ def sample(process: psutil.Process, stop: threading.Event, into: dict[str, float
 
 
 # [start:run]
-def run(users: int, spawn_rate: float, seconds: int, token_delay: float) -> dict[str, Any]:
+def run(
+    users: int,
+    spawn_rate: float,
+    seconds: int,
+    token_delay: float,
+    server_log: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as workdir:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -94,14 +101,18 @@ def run(users: int, spawn_rate: float, seconds: int, token_delay: float) -> dict
             "CHATBOT_LLM_PROVIDER": "fake",
             "CHATBOT_FAKE_TOKEN_DELAY_S": str(token_delay),
             "CHATBOT_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/load.db",
-            # Every simulated user is "anonymous" from 127.0.0.1: one rate-limit key.
+            # Every simulated user is "anonymous" from 127.0.0.1: one rate-limit key and
+            # one tenant, so both limits are lifted to measure the service, not the limits.
             "CHATBOT_RATE_LIMIT_PER_MINUTE": "1000000",
+            "CHATBOT_TENANT_TOKENS_PER_MINUTE": "1000000000",
+            **(extra_env or {}),
         }
+        log = server_log.open("wb") if server_log else subprocess.DEVNULL
         server = subprocess.Popen(
             [sys.executable, "-m", "chatbot"],
             env=env,
             stdout=subprocess.DEVNULL,  # uvicorn's access log: one line per turn
-            stderr=subprocess.DEVNULL,
+            stderr=log,  # errors and tracebacks, with --server-log
         )
         resources: dict[str, float] = {}
         stop = threading.Event()
@@ -130,6 +141,8 @@ def run(users: int, spawn_rate: float, seconds: int, token_delay: float) -> dict
             stop.set()
             server.terminate()
             server.wait(40)
+            if server_log:
+                log.close()  # type: ignore[union-attr]
     return {
         "users": users,
         "seconds": seconds,
@@ -151,8 +164,15 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--token-delay", type=float, default=0.02)
+    parser.add_argument("--server-log", type=Path, help="write the server's stderr here")
+    parser.add_argument(
+        "--env", action="append", default=[], help="extra CHATBOT_X=value for the server"
+    )
     args = parser.parse_args()
-    summary = run(args.users, args.spawn_rate, args.seconds, args.token_delay)
+    extra = dict(item.split("=", 1) for item in args.env)
+    summary = run(
+        args.users, args.spawn_rate, args.seconds, args.token_delay, args.server_log, extra
+    )
     print(json.dumps(summary, indent=2))
 
 

@@ -1,5 +1,7 @@
 """Database integration: Alembic migrations on SQLite and PostgreSQL, the repository's
 transactions, and pool options derived from the fleet.
+
+``tests/examples/test_backend_db.py`` runs this suite with the examples' fixtures.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from conftest import BACKEND
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, inspect, select, text, update
+from sqlalchemy.engine import make_url
+from wire import parse_sse
+
 from chatbot.app import create_app
 from chatbot.architecture.pools import PoolBudgetError
 from chatbot.db.conversations import ConversationRepository
@@ -24,11 +32,6 @@ from chatbot.db.models import Base, Conversation
 from chatbot.db.pool import engine_kwargs
 from chatbot.db.session import create_schema, make_engine, make_sessionmaker
 from chatbot.settings import DatabasePool, Settings
-from conftest import BACKEND
-from fastapi.testclient import TestClient
-from sqlalchemy import Connection, inspect, select, text, update
-from sqlalchemy.engine import make_url
-from wire import parse_sse
 
 
 def alembic_config(url: str, output: io.StringIO | None = None) -> Config:

@@ -1,5 +1,7 @@
 """Streaming on a real server: incremental SSE, resumption with Last-Event-ID, disconnects,
 the WebSocket conversation with a ticket, and pooled connections during long streams.
+
+``tests/examples/test_backend_streaming.py`` runs this suite with the examples' fixtures.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from typing import Any
 import httpx2
 import pytest
 import uvicorn
+from conftest import free_port
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+from wire import Event, parse_sse
+
 from chatbot import app as app_module
 from chatbot.app import create_app
 from chatbot.deps import get_provider
@@ -22,11 +30,6 @@ from chatbot.providers import ChatMessage, LLMProvider, StreamEvent, ToolSpec
 from chatbot.providers.fake import FakeProvider
 from chatbot.settings import Settings
 from chatbot.streaming.replay import BufferedEvent, MemoryReplayBuffer, RedisReplayBuffer
-from conftest import free_port
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
-from wire import Event, parse_sse
 
 LONG = " ".join(f"w{n}" for n in range(40))  # 43 tokens, about 2 s at 50 ms a token
 EXPECTED = "Hello! You said: " + LONG

@@ -1,5 +1,7 @@
 """Background work: Celery configuration, the title chain and the retention purge run
 eagerly, then the API publishing to a real Redis broker that an embedded worker consumes.
+
+``tests/examples/test_backend_tasks.py`` runs this suite with the examples' fixtures.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ import pytest
 import redis.asyncio as aioredis
 from celery.contrib.testing.worker import start_worker
 from celery.schedules import crontab
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from wire import parse_sse
+
 from chatbot.app import create_app
 from chatbot.db.conversations import ConversationRepository
 from chatbot.db.models import Conversation, Message
@@ -33,9 +39,6 @@ from chatbot.tasks import jobs
 from chatbot.tasks.celery_app import make_celery
 from chatbot.tasks.jobs import clean_title, title_chain
 from chatbot.tasks.queue import queue_depths
-from fastapi.testclient import TestClient
-from sqlalchemy import select, update
-from wire import parse_sse
 
 OPENING = "How do I rotate the API keys of our staging workspace without downtime?"
 

@@ -1,0 +1,14 @@
+"""Chapter 3's db tests, which live in the examples tree because the book includes them
+(docs/examples/backend/tests/db_suite.py)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from conftest import BACKEND
+
+sys.path.insert(0, str(BACKEND / "tests"))
+pytest.register_assert_rewrite("db_suite")
+
+from db_suite import *  # noqa: E402, F403
