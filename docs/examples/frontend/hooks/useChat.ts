@@ -209,5 +209,5 @@ export function useChat({
   const messages = conversation?.messages ?? NO_MESSAGES;
   const streaming = messages.some((m) => m.status === "streaming");
   return { conversation, messages, streaming, reconnecting, online, send, stop, retry, discard };
+  // [end:use-chat-queue]
 }
-// [end:use-chat-queue]

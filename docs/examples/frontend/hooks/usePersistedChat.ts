@@ -24,10 +24,14 @@ export function usePersistedChat(): boolean {
       );
       if (!busy) void useChatStore.persist.rehydrate();
     };
-    // pagehide, not beforeunload: it also fires when a mobile browser discards the tab.
+    // Write pending changes when the page is hidden: a mobile browser may later discard a
+    // background tab without firing another event, and beforeunload is unreliable there.
+    const onHidden = () => document.visibilityState === "hidden" && flushChatStorage();
+    document.addEventListener("visibilitychange", onHidden);
     window.addEventListener("pagehide", flushChatStorage);
     window.addEventListener("storage", onStorage);
     return () => {
+      document.removeEventListener("visibilitychange", onHidden);
       window.removeEventListener("pagehide", flushChatStorage);
       window.removeEventListener("storage", onStorage);
     };

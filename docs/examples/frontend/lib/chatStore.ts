@@ -59,7 +59,6 @@ export interface ChatActions {
   startReply: (conversationId: string) => string;
   confirm: (conversationId: string, messageId: string, serverId: string) => void;
   appendToReply: (conversationId: string, replyId: string, delta: string) => void;
-  restartReply: (conversationId: string, replyId: string) => void;
   finishReply: (
     conversationId: string,
     replyId: string,
@@ -198,6 +197,7 @@ export const useChatStore = create<ChatState>()(
             return { conversations: rest, activeId: s.activeId === id ? null : s.activeId };
           }),
 
+        // [start:optimistic-actions]
         // Optimistic: the message is on screen before the request leaves the browser.
         addUserMessage: (cid, text, status) => {
           const id = uuidv7();
@@ -234,8 +234,6 @@ export const useChatStore = create<ChatState>()(
           })),
         appendToReply: (cid, id, delta) =>
           update(cid, (c) => patchMessage(c, id, (m) => ({ ...m, content: m.content + delta }))),
-        restartReply: (cid, id) =>
-          update(cid, (c) => patchMessage(c, id, (m) => ({ ...m, content: "" }))),
         finishReply: (cid, id, status, error) =>
           update(cid, (c) =>
             patchMessage(c, id, (m) => (error ? { ...m, status, error } : { ...m, status })),
@@ -272,6 +270,7 @@ export const useChatStore = create<ChatState>()(
             throw error;
           }
         },
+        // [end:optimistic-actions]
         reconcile: (cid, server) => {
           const c = get().conversations[cid];
           if (c === undefined || c.messages.some((m) => m.status === "streaming")) return;
@@ -279,6 +278,7 @@ export const useChatStore = create<ChatState>()(
         },
       };
     },
+    // [start:persist-options]
     {
       name: PERSIST_KEY,
       version: 1,
@@ -290,11 +290,12 @@ export const useChatStore = create<ChatState>()(
       // server rendered (no conversations) and the client's first render differ.
       skipHydration: true,
     },
+    // [end:persist-options]
   ),
 );
 // [end:store]
 
-/** Flush pending writes (on pagehide); a no-op where storage is unavailable. */
+/** Flush pending writes (when the page is hidden); a no-op where storage is unavailable. */
 export function flushChatStorage(): void {
   const storage = useChatStore.persist.getOptions().storage;
   if (storage && "flush" in storage && typeof storage.flush === "function") storage.flush();

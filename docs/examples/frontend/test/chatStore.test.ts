@@ -172,7 +172,7 @@ test("persistence: one throttled write, recent conversations only, nothing in fl
   for (let i = 0; i < 500; i++) store().appendToReply(cid, rid, "token ");
   assert.equal(localStorage.getItem(PERSIST_KEY), null, "nothing written per token");
 
-  flushChatStorage(); // what pagehide does
+  flushChatStorage(); // what hiding the page does
   const saved = JSON.parse(localStorage.getItem(PERSIST_KEY) ?? "null") as {
     version: number;
     state: ChatData;

@@ -17,7 +17,7 @@ export interface MessageBubbleProps {
 
 const NOTES: Partial<Record<Message["status"], string>> = {
   sending: "Sending…",
-  queued: "Waiting for a connection",
+  queued: "Queued: goes out after the current reply, or when you are back online",
 };
 
 // [start:message-bubble]
