@@ -72,9 +72,12 @@ def read_failures(path: Path) -> dict[str, int]:
 
 
 def sample(process: psutil.Process, stop: threading.Event, into: dict[str, float]) -> None:
-    """Peak CPU (percent of one core) and resident memory of the server while it runs."""
+    """CPU (average and peak, percent of one core) and peak memory of the server."""
+    started, cpu_at_start = time.monotonic(), sum(process.cpu_times()[:2])
     process.cpu_percent()
     while not stop.wait(1.0):
+        into["cpu_seconds"] = round(sum(process.cpu_times()[:2]) - cpu_at_start, 2)
+        into["cpu_avg_percent"] = round(100 * into["cpu_seconds"] / (time.monotonic() - started), 1)
         with_children = [process, *process.children(recursive=True)]
         cpu = sum(p.cpu_percent() for p in with_children)
         rss = sum(p.memory_info().rss for p in with_children) / 2**20
@@ -143,6 +146,9 @@ def run(
             server.wait(40)
             if server_log:
                 log.close()  # type: ignore[union-attr]
+    turns = stats.get("chat turn", {}).get("count", 0)
+    if turns and "cpu_seconds" in resources:
+        resources["cpu_ms_per_turn"] = round(1000 * resources["cpu_seconds"] / turns, 1)
     return {
         "users": users,
         "seconds": seconds,

@@ -48,7 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         if settings.auto_create_schema:
             await create_schema(engine)  # development; production runs `alembic upgrade`
-        redis_client = redis.from_url(settings.redis_url) if settings.redis_url else None
+        redis_client = None
+        if settings.redis_url:
+            # Blocking pool: at the limit, wait up to 2 s for a connection. The default pool
+            # (100 connections) raises MaxConnectionsError at once, mid-turn, under load.
+            pool = redis.BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=settings.redis_max_connections, timeout=2
+            )
+            redis_client = redis.Redis.from_pool(pool)  # closing the client closes the pool
         limiter: RateLimiter = (
             RedisRateLimiter(redis_client, per_minute=settings.rate_limit_per_minute)
             if redis_client is not None

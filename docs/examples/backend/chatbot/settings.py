@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./chatbot.db"
     auto_create_schema: bool = True  # False where Alembic owns the schema (production)
     redis_url: str | None = None
+    redis_max_connections: int = 256  # per process; a resuming client holds one while it waits
     rate_limit_per_minute: int = 60
 
     llm_provider: ProviderName = "fake"

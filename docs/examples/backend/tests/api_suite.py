@@ -16,6 +16,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from openai import AsyncOpenAI
+from redis.asyncio import BlockingConnectionPool
 from wire import Replay, event_stream, json_error, parse_sse, responses_text, responses_usage
 
 from chatbot import app as app_module
@@ -228,6 +229,9 @@ def test_the_first_page_is_cached_in_redis_until_a_turn_starts(
     as_user(app)
     inspect = redis.Redis.from_url(redis_url)
     with TestClient(app) as client:
+        pool = client.app.state.redis.connection_pool  # type: ignore[attr-defined]
+        assert isinstance(pool, BlockingConnectionPool)  # waits at the limit, never raises
+        assert pool.max_connections == 256
         start(client, "first")
         assert len(client.get("/v1/conversations").json()["items"]) == 1
         key = "chatbot:v1:convs:alice"
