@@ -10,6 +10,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 
 import { ChatContainer } from "../components/chat/ChatContainer";
 import { ChatInput, submitsOnEnter } from "../components/chat/ChatInput";
+import { TypingIndicator } from "../components/chat/TypingIndicator";
 import { MessageList } from "../components/chat/MessageList";
 import { ErrorBoundary } from "../components/ErrorBoundary";
 import { ThemeProvider } from "../components/theme/ThemeProvider";
@@ -247,4 +248,21 @@ test("skeletons are deterministic, announced once, and still for reduced motion"
     7,
     "the bars are hidden; the label speaks for them",
   );
+});
+
+test("Escape in the input stops a streaming reply", async () => {
+  let stopped = 0;
+  const host = await mount(<ChatInput onSend={() => {}} onStop={() => stopped++} streaming />);
+  const field = host.querySelector("textarea");
+  await act(async () => {
+    field?.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+  });
+  assert.equal(stopped, 1);
+});
+
+test("a first token that takes unusually long is explained, not just animated", async () => {
+  const host = await mount(<TypingIndicator slowAfterMs={20} />);
+  assert.equal(host.querySelector('[role="status"]'), null);
+  await wait(40);
+  assert.match(host.querySelector('[role="status"]')?.textContent ?? "", /^Still working/);
 });

@@ -80,6 +80,7 @@ export function ChatInput({
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>): void {
     const { key, shiftKey, keyCode } = event;
+    if (key === "Escape" && streaming) return onStop(); // stop without leaving the keyboard
     if (!submitsOnEnter({ key, shiftKey, keyCode, isComposing: event.nativeEvent.isComposing }))
       return;
     event.preventDefault();
@@ -189,7 +190,7 @@ export function ChatInput({
         )}
       </div>
       <p id={hintId} className="mt-1 text-xs text-zinc-500 dark:text-zinc-400">
-        Enter to send, Shift+Enter for a new line.
+        Enter to send, Shift+Enter for a new line, Escape to stop a reply.
         {remaining < 1000 && (
           <span className={remaining < 0 ? " text-red-700 dark:text-red-400" : ""}>
             {" "}

@@ -52,9 +52,12 @@ export const MessageBubble = memo(function MessageBubble({
           <StreamingMarkdown text={message.content} policy={policy} />
         </div>
       )}
-      {NOTES[message.status] && <p className="mt-1 text-xs opacity-75">{NOTES[message.status]}</p>}
+      {NOTES[message.status] && <p className="mt-1 text-xs">{NOTES[message.status]}</p>}
       {message.error && (
-        <p className="mt-1 text-xs text-red-700 dark:text-red-300">{message.error}</p>
+        // Red on the blue user bubble is unreadable (1.3:1): there, the error stays white.
+        <p className={`mt-1 text-xs ${mine ? "font-semibold" : "text-red-700 dark:text-red-300"}`}>
+          {message.error}
+        </p>
       )}
       {message.status === "failed" && (
         <div className="mt-2 flex gap-2 text-sm">

@@ -42,7 +42,7 @@ function components(policy: UrlPolicy): Components {
         <a href={href} target="_blank" rel="noopener noreferrer nofollow ugc" className="underline">
           {children}
           {/* The real destination, so "docs" linking to attacker.example says so. */}
-          <span className="ml-1 text-xs text-zinc-500 dark:text-zinc-400">({host})</span>
+          <span className="ml-1 text-xs text-zinc-600 dark:text-zinc-400">({host})</span>
         </a>
       );
     },
@@ -57,7 +57,10 @@ function components(policy: UrlPolicy): Components {
           className="max-h-96 rounded"
         />
       ) : (
-        <span className="text-zinc-500" title="Images load only from approved hosts">
+        <span
+          className="text-zinc-600 dark:text-zinc-400"
+          title="Images load only from approved hosts"
+        >
           [image blocked{alt ? `: ${alt}` : ""}]
         </span>
       ),

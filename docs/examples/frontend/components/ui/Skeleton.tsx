@@ -29,7 +29,7 @@ export function MessageListSkeleton() {
           ))}
         </div>
       ))}
-      <span className="sr-only">Loading conversation…</span>
+      <span className="sr-only">Loading conversation</span>
     </div>
   );
 }
