@@ -54,7 +54,7 @@ function components(policy: UrlPolicy): Components {
           loading="lazy"
           decoding="async"
           referrerPolicy="no-referrer"
-          className="max-h-96 rounded"
+          className="max-h-96 rounded dark:bg-zinc-100"
         />
       ) : (
         <span
