@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 from agent_script import VENDORS, Turn, Vendor, call, say, scripted, tool_results
-from chatbot.agents.base import AgentLimits
+from chatbot.agents.base import AgentLimits, StepRecord
 from chatbot.agents.calculator import CalculatorTool
 from chatbot.agents.react import REPEAT_NOTE, WRAP_UP, ReActAgent
 from chatbot.agents.search import SearchTool
@@ -71,8 +71,15 @@ async def test_full_react_episode(vendor: Vendor) -> None:
         say("The Pro plan is USD 499.80 per user per year.", input_tokens=600, output_tokens=15),
     ]
     support, replay = agent(vendor, turns)
+    progress: list[str] = []
+
+    async def on_step(record: StepRecord) -> None:
+        progress.append(record.calls[0].split("(")[0])
+
+    support.on_step = on_step
     result = await support.run("What does Pro cost per year?", tenant_id="acme", user_id="u1")
 
+    assert progress == ["search_docs", "calculator"]  # what a UI shows while it works
     assert result.stop == "answered"
     assert result.answer == "The Pro plan is USD 499.80 per user per year."
     assert result.steps == 3

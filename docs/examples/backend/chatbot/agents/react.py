@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -128,6 +128,7 @@ class ReActAgent(BaseAgent):
         count_tokens: Callable[
             [Sequence[ChatMessage], str, Sequence[ToolSpec]], int
         ] = estimate_tokens,
+        on_step: Callable[[StepRecord], Awaitable[None]] | None = None,
     ) -> None:
         self.name = name
         self.description = description
@@ -142,6 +143,7 @@ class ReActAgent(BaseAgent):
             raise ValueError(msg)
         self.store = store
         self.count_tokens = count_tokens
+        self.on_step = on_step  # e.g. an SSE "step" event: "Searching the docs..."
         self.loops = LoopDetector(self.limits.max_repeats)
 
     async def run(
@@ -225,6 +227,8 @@ class ReActAgent(BaseAgent):
                 return self._result(state, "awaiting_approval")
             if state.error_steps >= self.limits.max_error_steps:
                 return await self._stop(state, "tool_errors", budget, tools)
+            if self.on_step is not None:
+                await self.on_step(state.trace[-1])
             if self.store is not None:
                 await self.store.checkpoint(state, "running")
 
