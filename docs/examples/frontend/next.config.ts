@@ -7,7 +7,10 @@ const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   async headers() {
-    const csp = contentSecurityPolicy(imageHostsFromEnv(process.env.NEXT_PUBLIC_IMAGE_HOSTS));
+    const csp = contentSecurityPolicy(
+      imageHostsFromEnv(process.env.NEXT_PUBLIC_IMAGE_HOSTS),
+      process.env.NEXT_PUBLIC_CHAT_SOCKET_URL,
+    );
     return [
       {
         source: "/:path*",

@@ -140,10 +140,23 @@ export function forStorage(data: ChatData): ChatData {
   };
 }
 
+/** Stored data is untrusted too: an old release or a hand edit may have left any shape. */
+function isChatData(value: unknown): value is ChatData {
+  if (typeof value !== "object" || value === null) return false;
+  const { conversations } = value as { conversations?: unknown };
+  if (typeof conversations !== "object" || conversations === null) return false;
+  return Object.values(conversations).every(
+    (c) => typeof c === "object" && c !== null && Array.isArray((c as Conversation).messages),
+  );
+}
+
 /** After a reload nothing is in flight: replies were cut off, sends never confirmed. */
-export function afterReload(data: ChatData): ChatData {
+export function afterReload(stored: unknown): ChatData {
+  // A shape this release cannot read starts empty; throwing here would leave the
+  // store un-hydrated and the page on its skeleton for good.
+  if (!isChatData(stored)) return { conversations: {}, activeId: null };
   const conversations = Object.fromEntries(
-    Object.values(data.conversations).map((c) => [
+    Object.values(stored.conversations).map((c) => [
       c.id,
       {
         ...c,
@@ -156,7 +169,7 @@ export function afterReload(data: ChatData): ChatData {
       },
     ]),
   );
-  return { ...data, conversations };
+  return { activeId: stored.activeId ?? null, conversations };
 }
 // [end:pure-updates]
 
@@ -285,7 +298,7 @@ export const useChatStore = create<ChatState>()(
       storage: throttledStorage<ChatData>(() => localStorage),
       partialize: (s) => forStorage(s),
       merge: (persisted, current) =>
-        persisted ? { ...current, ...afterReload(persisted as ChatData) } : current,
+        persisted === undefined ? current : { ...current, ...afterReload(persisted) },
       // Read storage after hydration, never during the first render, or the HTML the
       // server rendered (no conversations) and the client's first render differ.
       skipHydration: true,

@@ -4,11 +4,14 @@
 // policy needs per-request nonces from proxy.ts, which chapter 10 covers.
 
 // [start:csp]
-export function contentSecurityPolicy(imageHosts: readonly string[]): string {
+/** `socketUrl`: the WebSocket endpoint, on the backend's host (route handlers cannot proxy it). */
+export function contentSecurityPolicy(imageHosts: readonly string[], socketUrl?: string): string {
   const images = imageHosts.flatMap((h) => [`https://${h}`, `https://*.${h}`]);
+  const socket = socketUrl ? new URL(socketUrl).origin : ""; // wss://chat-api.example.com
   return [
     `img-src 'self' data: blob: ${images.join(" ")}`.trim(),
-    "connect-src 'self'", // the browser talks only to this origin; the BFF calls the API
+    // HTTP goes to this origin only (the BFF calls the API); the socket to its own host.
+    `connect-src 'self' ${socket}`.trim(),
     "frame-ancestors 'none'", // no clickjacking of the chat inside another site
     "base-uri 'none'",
     "form-action 'self'",

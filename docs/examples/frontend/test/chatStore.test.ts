@@ -240,6 +240,17 @@ test("a full localStorage is reported, not thrown into the action that called se
   assert.equal((errors[0] as DOMException).name, "QuotaExceededError");
 });
 
+test("a stored shape this release cannot read starts empty, and the page still hydrates", async () => {
+  flushChatStorage();
+  localStorage.setItem(
+    PERSIST_KEY,
+    JSON.stringify({ state: { conversations: { c: { id: "c" } } }, version: 1 }),
+  );
+  await useChatStore.persist.rehydrate();
+  assert.equal(useChatStore.persist.hasHydrated(), true);
+  assert.deepEqual(store().conversations, {});
+});
+
 test("corrupted storage starts empty instead of crashing the app", () => {
   const storage = throttledStorage<unknown>(
     () => ({ getItem: () => "{not json" }) as unknown as Storage,

@@ -101,6 +101,12 @@ test("a gateway's 503 before meta is retried, honouring Retry-After", async () =
   assert.deepEqual(delays, [2000]);
 });
 
+test("a 502 before meta is retried like a 503", async () => {
+  const { result, calls } = await turn([{ status: 502 }, { body: fixture("chat-stream.sse") }]);
+  assert.equal(result.kind, "done");
+  assert.equal(calls.length, 2);
+});
+
 test("429 and 4xx fail at once with what the UI needs", async () => {
   const { result, calls } = await turn([{ status: 429, headers: { "retry-after": "30" } }]);
   assert.equal(calls.length, 1);

@@ -155,6 +155,9 @@ test("the CSP allows images from the same hosts the renderer does", () => {
   );
   assert.match(csp, /frame-ancestors 'none'/);
   assert.doesNotMatch(csp, /script-src/);
+  assert.match(csp, /connect-src 'self';/);
+  const withSocket = contentSecurityPolicy(hosts, "wss://chat-api.example.com/v1/ws/chat");
+  assert.match(withSocket, /connect-src 'self' wss:\/\/chat-api\.example\.com;/);
 });
 
 // [start:split-test]

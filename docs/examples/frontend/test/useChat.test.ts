@@ -168,3 +168,27 @@ test("when the buffer no longer holds the turn, the stored conversation is shown
   ]);
   await unmount();
 });
+
+test("a provider failure keeps the question and says what to do", async () => {
+  serve([{ body: fixture("chat-error.sse") }]);
+  const { hook, unmount } = await mount();
+  await settled(() => hook().send("hello"));
+  assert.deepEqual(shape(hook()), [
+    ["user", "hello", "sent"],
+    ["assistant", "", "interrupted"],
+  ]);
+  assert.equal(
+    hook().messages[1]?.error,
+    "The model is unavailable right now. Try again in a minute.",
+  );
+  await unmount();
+});
+
+test("a message the server rejects as too long is marked failed with the reason", async () => {
+  serve([{ status: 422, body: '{"detail": "message too long"}' }]);
+  const { hook, unmount } = await mount();
+  await settled(() => hook().send("x"));
+  assert.equal(hook().messages[0]?.status, "failed");
+  assert.equal(hook().messages[0]?.error, "The message is too long.");
+  await unmount();
+});
