@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Local extensions: the appendices render the backend's committed OpenAPI and settings
+# dumps (docs/_ext), so building the book never imports the backend.
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
 project = "Building Production LLM Chatbots"
 author = "sphinx-llmdoc contributors"
 copyright = "2026, sphinx-llmdoc contributors"
 language = "en"
 
-extensions = ["sphinx_llmdoc"]
+extensions = ["sphinx_llmdoc", "openapi_reference", "settings_reference"]
 # examples/ is included piece by piece through literalinclude, never read as pages
 exclude_patterns = ["_build", "examples", "_diagrams"]
 
