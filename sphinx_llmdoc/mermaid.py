@@ -322,6 +322,29 @@ def finish_svg(svg: str, prefix: str) -> str:
     return prefix_ids(svg.strip(), prefix) + "\n"
 
 
+_GEOMETRY = re.compile(
+    r"""(\s(?:d|points|transform|x|y|x1|x2|y1|y2|cx|cy|r|rx|ry|width|height|viewBox|style)=")"""
+    r"""([^"]*)(")"""
+)
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+
+
+def _two_places(match: re.Match[str]) -> str:
+    text = f"{float(match.group()):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in {"-0", ""} else text
+
+
+def compact_svg(svg: str) -> str:
+    """Round geometry to hundredths of a pixel: Mermaid writes up to 15 decimals.
+
+    Only attribute values that hold coordinates change, never text, so labels that
+    contain numbers stay as written. About a tenth of a diagram's bytes.
+    """
+    return _GEOMETRY.sub(
+        lambda m: m.group(1) + _LONG_DECIMAL.sub(_two_places, m.group(2)) + m.group(3), svg
+    )
+
+
 def inline_svg(svg: str, label: str, instance: int = 1) -> str:
     """A cached SVG ready to inline: an image with *label* as its accessible name.
 
@@ -342,7 +365,7 @@ def inline_svg(svg: str, label: str, instance: int = 1) -> str:
     )
     head = _ROLE.sub("", match.group(0)[:-1]).rstrip("/")
     opening = f'{head} role="img" aria-label="{label}">'
-    return svg[: match.start()] + opening + svg[match.end() :]
+    return compact_svg(svg[: match.start()] + opening + svg[match.end() :])
 
 
 # -- the cache ------------------------------------------------------------------------

@@ -458,3 +458,18 @@ def test_built_page_shows_the_variant_of_the_colour_scheme(
     label = figure.locator(".llmdoc-diagram-light svg").get_attribute("aria-label")
     assert label == "A question goes to the retriever, then the model, which writes the answer."
     assert "rendered 12 diagram SVGs" in app.status.getvalue()
+
+
+def test_compact_svg_rounds_geometry_but_not_text() -> None:
+    svg = (
+        '<svg viewBox="0 0 588.546875 1743.75" style="max-width: 588.546875px;">'
+        '<path d="M-143.3671875 64.125 C-30.260077615504997 64.125, 1.5 2"/>'
+        '<text x="10.123456">pi is 3.14159265</text></svg>'
+    )
+    compact = mermaid.compact_svg(svg)
+    assert 'viewBox="0 0 588.55 1743.75"' in compact
+    assert "max-width: 588.55px;" in compact
+    assert 'd="M-143.37 64.12 C-30.26 64.12, 1.5 2"' in compact
+    assert 'x="10.12"' in compact
+    assert "pi is 3.14159265" in compact
+    assert mermaid.compact_svg(compact) == compact
