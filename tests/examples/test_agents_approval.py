@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_script import VENDORS, Turn, Vendor, say, scripted, tool_results
+from agent_script import VENDORS, Turn, Vendor, call, say, scripted, tool_results
 from chatbot.agents.approval import ApprovalError, ApprovalStore
 from chatbot.agents.calculator import CalculatorTool
 from chatbot.agents.react import ReActAgent
@@ -174,3 +174,29 @@ def test_approval_tools_require_a_store() -> None:
     provider, _ = scripted("openai", [])
     with pytest.raises(ValueError, match="need approval but no ApprovalStore"):
         ReActAgent("x", provider, instructions="", tools=[RefundTool()])
+
+
+class ThresholdRefund(RefundTool):
+    """Refunds up to USD 50 run at once; larger ones wait for a person."""
+
+    def needs_approval(self, args: Refund) -> bool:
+        return args.amount > 50
+
+
+async def test_only_calls_over_the_threshold_wait(engine: AsyncEngine) -> None:
+    store = ApprovalStore(engine)
+    provider, _ = scripted(
+        "openai",
+        [
+            call("refund_order", {"order_id": "A-1", "amount": 20}, "c1"),
+            call("refund_order", {"order_id": "A-2", "amount": 80}, "c2"),
+        ],
+    )
+    agent = ReActAgent(
+        "support", provider, instructions="x", tools=[ThresholdRefund()], store=store
+    )
+    result = await agent.run("Refund both", tenant_id="acme", user_id="u1")
+    assert result.stop == "awaiting_approval"
+    assert [("A-1", 20.0, f"{result.run_id}:c1")] == REFUNDS  # ran without asking anyone
+    [request] = await store.inbox("acme")
+    assert request.summary == "Refund USD 80.00 on order A-2"

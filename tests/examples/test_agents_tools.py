@@ -89,7 +89,7 @@ def test_calculator_refuses_huge_numbers_before_computing_them(bomb: str) -> Non
     started = time.perf_counter()
     with pytest.raises(ToolError, match="too large"):
         evaluate(bomb)
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1  # minutes and gigabytes if computed
 
 
 # --- the tool interface and the call handler ------------------------------------------

@@ -191,7 +191,10 @@ async def test_failure_compensates_in_reverse_and_stays_failed(engine: AsyncEngi
 
         return compensate
 
+    attempts: list[float] = []
+
     async def fail(ctx: WorkflowContext) -> None:
+        attempts.append(time.monotonic())
         raise RuntimeError("calendar API returned 503")
 
     flow = Sequential(
@@ -206,6 +209,8 @@ async def test_failure_compensates_in_reverse_and_stays_failed(engine: AsyncEngi
     result = await wf.run(flow, run_id="s1", tenant_id="acme", user_id="u1", inputs={})
     assert result.status == "failed"
     assert result.error == "RuntimeError: calendar API returned 503"
+    assert len(attempts) == 2  # retried once, after a 0.1 s backoff, before compensating
+    assert attempts[1] - attempts[0] >= 0.1
     assert undone == ["invite:inv-3", "hold_slot:slot-7"]
     again = await wf.run(flow, run_id="s1", tenant_id="acme", user_id="u1", inputs={})
     assert again.status == "failed"

@@ -100,7 +100,7 @@ class ToolExecutor:
             args = tool.validate(call.arguments)
         except ToolError as exc:
             return _error(str(exc))
-        if tool.requires_approval:
+        if tool.needs_approval(args):
             if decision is None:
                 return None
             if not decision.approved:

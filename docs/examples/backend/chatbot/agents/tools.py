@@ -73,7 +73,7 @@ class Tool(ABC, Generic[ArgsT]):
     Args: type[ArgsT]
     timeout_s: ClassVar[float] = 10.0
     max_output_chars: ClassVar[int] = 8_000  # about 2,000 tokens in every later request
-    requires_approval: ClassVar[bool] = False  # True for anything that changes the world
+    requires_approval: ClassVar[bool] = False  # True if any call may need a person's approval
 
     def spec(self) -> ToolSpec:
         """The provider-neutral definition; the ``Args`` docstring is the description.
@@ -96,6 +96,14 @@ class Tool(ABC, Generic[ArgsT]):
             return self.Args.model_validate(arguments, extra="forbid")
         except ValidationError as exc:
             raise ToolError(describe_validation_error(self.name, exc)) from None
+
+    def needs_approval(self, args: ArgsT) -> bool:
+        """Whether this call waits for a person; override for thresholds (amount > 50).
+
+        A tool that overrides this must keep ``requires_approval = True``, which says
+        that it *may* need approval: agents check it to demand an approval store.
+        """
+        return self.requires_approval
 
     @abstractmethod
     async def run(self, args: ArgsT, ctx: ToolContext) -> str:
