@@ -186,7 +186,7 @@ def test_cost_aware_router_follows_complexity_then_budget(config: LLMConfig) -> 
     assert fresh.max_output_tokens == 2_500
     soft = router.route(hard, input_tokens=2_500, budget=budget("850"))
     assert soft.tier_cap == 2 and soft.route.models[0].tier == 2
-    assert "85% of budget used" in soft.reason
+    assert soft.reason.startswith("85% of budget used: tier 3 capped at 2;")
     assert all(m.tier <= 2 for m in soft.route.models)  # fallbacks are capped too
     over = router.route(hard, input_tokens=2_500, budget=budget("1050"))
     assert over.route.models[0].key == "gpt-small" and over.max_output_tokens == 300

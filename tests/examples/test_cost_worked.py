@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from chatbot.cost.worked import CATALOG, HOURLY_SHARE, compute
+from chatbot.cost.worked import CATALOG, HOURLY_SHARE, compute, sensitivity
 from chatbot.llm.catalog import load_config
 from conftest import REPO
 
@@ -47,6 +47,8 @@ def test_every_worked_figure_is_what_the_chapter_quotes(quoted: str) -> None:
         figures += [money(result.model_cost), money(result.running_cost), money(result.savings)]
         figures += [money(result.net_monthly), f"{result.payback_months} months"]
         figures.append(f"{result.break_even_containment * 100:.1f} %")
+    for replicas, total in sensitivity(load_config(CATALOG)).values():
+        figures += [f"| {replicas} | {money(total)} |"]
     missing = [figure for figure in figures if figure not in quoted]
     assert not missing, f"chapter 11 does not quote {missing}: update it from the catalog"
 

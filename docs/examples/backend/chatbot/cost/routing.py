@@ -102,10 +102,8 @@ class CostAwareRouter:
             cap = policy.hard_cap_tier
             why = f"{used:.0%} of budget used: tier {cap} only, short answers"
         elif used >= policy.soft_limit:
-            cap, why = (
-                policy.soft_cap_tier,
-                f"{used:.0%} of budget used: tier {tier} capped at {cap}",
-            )
+            cap = policy.soft_cap_tier
+            why = f"{used:.0%} of budget used: tier {tier} capped at {cap}"
         output = self._analyzer.budgets.for_tier(min(tier, cap))
         if used >= policy.hard_limit:
             output = min(output, policy.hard_output_tokens)

@@ -7,7 +7,7 @@ change in the catalog cannot leave the prose behind.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -98,6 +98,40 @@ def compute(config: LLMConfig) -> Worked:
     )
 
 
+def sensitivity(config: LLMConfig) -> dict[str, tuple[int, Decimal]]:
+    """The cheapest replica count and monthly total when one assumption moves."""
+    hosted = usage_cost(TURN, config.model("claude-haiku").prices)
+    hourly = [round(TURNS_PER_DAY * share) for share in HOURLY_SHARE]
+    cases = {
+        "as assumed": (REPLICA, hosted, OPS_MONTHLY),
+        "half the throughput": (replace(REPLICA, output_tokens_per_s=1_500), hosted, OPS_MONTHLY),
+        "hosted price halves": (REPLICA, hosted / 2, OPS_MONTHLY),
+        "GPUs at $1.60 committed": (
+            replace(REPLICA, gpu_hour=Decimal("1.60")),
+            hosted,
+            OPS_MONTHLY,
+        ),
+        "operations cost doubles": (REPLICA, hosted, 2 * OPS_MONTHLY),
+    }
+    result = {}
+    for name, (replica, turn_cost, ops) in cases.items():
+        capacity = replica.turns_per_hour(TURN.input_tokens, TURN.output_tokens)
+        plans = [
+            plan_month(
+                hourly,
+                replicas=n,
+                replica=replica,
+                turn_capacity=capacity,
+                hosted_turn_cost=turn_cost,
+                fixed_monthly=ops,
+            )
+            for n in range(6)
+        ]
+        best = min(plans, key=lambda plan: plan.total)
+        result[name] = (best.replicas, best.total)
+    return result
+
+
 def support_case(conversations: int, cost_per_turn: Decimal) -> RoiInputs:
     """The ROI assumptions of chapter 11.4; only the volume differs between the cases."""
     return RoiInputs(
@@ -130,6 +164,8 @@ def main() -> None:
         )
     print(worked.roi)
     print(worked.small_roi)
+    for name, (replicas, total) in sensitivity(load_config(CATALOG)).items():
+        print(f"  {name}: {replicas} replicas, ${total:,.0f}")
 
 
 if __name__ == "__main__":
