@@ -125,10 +125,10 @@ def turn_services(settings: Settings, redis_client: redis.Redis | None) -> TurnS
     events = EventBus()
     celery = make_celery(settings)
     queue: TaskQueue = CeleryQueue() if settings.celery_broker_url else InProcessQueue(background)
-    replay: ReplayBuffer = MemoryReplayBuffer(ttl_s=settings.stream_replay_ttl_s)
+    replay: ReplayBuffer = MemoryReplayBuffer(finished_ttl_s=settings.stream_replay_ttl_s)
     cache = None
     if redis_client is not None:
-        replay = RedisReplayBuffer(redis_client, ttl_s=settings.stream_replay_ttl_s)
+        replay = RedisReplayBuffer(redis_client, finished_ttl_s=settings.stream_replay_ttl_s)
         cache = RedisCache(redis_client)
         producer = StreamProducer(redis_client, "chatbot:events", maxlen=1_000_000)
 

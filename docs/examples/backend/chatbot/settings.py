@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     vllm: ModelServer = ModelServer(base_url="http://localhost:8001/v1")
 
     sse_retry_ms: int = 3000
-    stream_replay_ttl_s: int = 600  # how long a finished turn can still be resumed
+    stream_replay_ttl_s: int = 60  # how long a finished turn can still be resumed
     websocket_idle_s: float = 300.0
     websocket_ticket_ttl_s: int = 30
     tenant_tokens_per_minute: int = 200_000  # LLM token budget; enforced when Redis is set

@@ -355,3 +355,15 @@ def test_a_stream_does_not_hold_a_pooled_connection(
         assert again[-1].event == "done"
         stored = client.get(f"/v1/conversations/{conversation}").json()
     assert [m["finish_reason"] for m in stored["messages"]] == [None, "stop", None, "stop"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_finished_turn_expires_sooner_than_one_in_progress(anyio_backend: str) -> None:
+    buffer = MemoryReplayBuffer(ttl_s=600, finished_ttl_s=0)
+    await buffer.start("c")
+    await buffer.append("c", BufferedEvent(1, "token", "{}"))
+    assert await buffer.exists("c")  # in progress: kept while the model writes
+    await buffer.append("c", BufferedEvent(2, "done", "{}"))
+    await asyncio.sleep(0.01)
+    assert not await buffer.exists("c")  # finished: gone after CHATBOT_STREAM_REPLAY_TTL_S

@@ -66,7 +66,7 @@ class RedisReplayBuffer:
     ) -> None:
         self._redis = client
         self._ttl_s = ttl_s
-        self._finished_ttl_s = finished_ttl_s  # a finished turn is resumed within seconds
+        self._finished_ttl_s = finished_ttl_s  # clients reconnect within seconds or never
         self._idle_ms = int(idle_timeout_s * 1000)
         self._namespace = namespace
 
@@ -128,9 +128,12 @@ class _Turn:
 class MemoryReplayBuffer:
     """The same contract inside one process, with expiry on access."""
 
-    def __init__(self, *, ttl_s: int = 600, idle_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, *, ttl_s: int = 600, finished_ttl_s: int = 60, idle_timeout_s: float = 30.0
+    ) -> None:
         self._turns: dict[str, _Turn] = {}
         self._ttl_s = ttl_s
+        self._finished_ttl_s = finished_ttl_s
         self._idle_s = idle_timeout_s
 
     def _live(self, key: str) -> _Turn | None:
@@ -145,7 +148,8 @@ class MemoryReplayBuffer:
     async def append(self, key: str, event: BufferedEvent) -> None:
         turn = self._live(key) or self._turns.setdefault(key, _Turn())
         turn.events.append(event)
-        turn.expires_at = time.monotonic() + self._ttl_s
+        ttl = self._finished_ttl_s if event.event in TERMINAL else self._ttl_s
+        turn.expires_at = time.monotonic() + ttl
         turn.changed.set()
         turn.changed = asyncio.Event()  # readers waiting on the old one wake up once
 
