@@ -96,7 +96,7 @@ class AgentState:
                 "error_steps": self.error_steps,
                 "pending": [_call_to_dict(c) for c in self.pending],
                 "partial": {k: [v.content, v.is_error] for k, v in self.partial.items()},
-                "trace": [vars_of(r) for r in self.trace],
+                "trace": [_record_to_dict(r) for r in self.trace],
             }
         )
 
@@ -169,7 +169,7 @@ class BaseAgent(ABC):
 # [end:base]
 
 
-def vars_of(record: StepRecord) -> dict[str, Any]:
+def _record_to_dict(record: StepRecord) -> dict[str, Any]:
     return {
         "step": record.step,
         "text": record.text,
