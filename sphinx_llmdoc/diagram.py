@@ -501,7 +501,14 @@ def failed_html(source: str, label: str) -> str:
 
 def visit_diagram_html(translator: Any, node: llmdoc_diagram) -> None:
     """Inline the variants the post-transform prepared."""
-    translator.body.append(node.get("html") or failed_html(node["source"], node["alt"]))
+    markup = node.get("html")
+    if markup:
+        # One translator writes one page (the whole book under singlehtml): the set of
+        # diagram stylesheets already on the page lives with it.
+        seen: set[str] = translator.__dict__.setdefault("llmdoc_diagram_styles", set())
+        translator.body.append(mermaid.share_styles(markup, seen))
+    else:
+        translator.body.append(failed_html(node["source"], node["alt"]))
     raise nodes.SkipNode
 
 

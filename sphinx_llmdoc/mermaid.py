@@ -345,6 +345,44 @@ def compact_svg(svg: str) -> str:
     )
 
 
+_SVG_WITH_STYLE = re.compile(
+    r'(?P<open><svg\b[^>]*?\sid="(?P<id>[^"]+)"[^>]*>)\s*<style>(?P<css>.*?)</style>', re.S
+)
+_CLASS_ATTR = re.compile(r'\sclass="([^"]*)"')
+
+
+def share_styles(markup: str, seen: set[str]) -> str:
+    """Let diagrams that share a stylesheet carry it once per page.
+
+    Mermaid puts a ``<style>`` in every SVG, scoped to that SVG's id, and most of a
+    book's diagrams share the same rules (about 5 KB each). The scope becomes a
+    class named after the rules' hash; a ``<style>`` in inline SVG applies to the
+    whole page, so only the first SVG with those rules keeps them. *seen* holds the
+    classes already written on this page.
+    """
+
+    def share(match: re.Match[str]) -> str:
+        scope = re.compile(rf"#{re.escape(match.group('id'))}(?![\w-])")
+        css = scope.sub(".llmdoc-mmd-SCOPE", match.group("css"))
+        name = f"llmdoc-mmd-{hashlib.sha256(css.encode('utf-8')).hexdigest()[:10]}"
+        opening = match.group("open")
+        classes = _CLASS_ATTR.search(opening)
+        if classes:
+            opening = (
+                opening[: classes.start(1)]
+                + f"{classes.group(1)} {name}"
+                + opening[classes.end(1) :]
+            )
+        else:
+            opening = opening[:-1].rstrip("/") + f' class="{name}">'
+        if name in seen:
+            return opening
+        seen.add(name)
+        return f"{opening}<style>{css.replace('llmdoc-mmd-SCOPE', name)}</style>"
+
+    return _SVG_WITH_STYLE.sub(share, markup)
+
+
 def inline_svg(svg: str, label: str, instance: int = 1) -> str:
     """A cached SVG ready to inline: an image with *label* as its accessible name.
 

@@ -473,3 +473,28 @@ def test_compact_svg_rounds_geometry_but_not_text() -> None:
     assert 'x="10.12"' in compact
     assert "pi is 3.14159265" in compact
     assert mermaid.compact_svg(compact) == compact
+
+
+def test_shared_styles_are_written_once_per_page_and_scoped_by_class() -> None:
+    def svg(ident: str) -> str:
+        return (
+            f'<svg id="{ident}" class="flowchart" viewBox="0 0 1 1">'
+            f"<style>#{ident}{{fill:#111;}}#{ident} .node rect{{fill:#eee;}}</style><g/></svg>"
+        )
+
+    seen: set[str] = set()
+    first = mermaid.share_styles(svg("mermaid-a"), seen)
+    second = mermaid.share_styles(svg("mermaid-b"), seen)
+    (name,) = seen
+    assert first.startswith(f'<svg id="mermaid-a" class="flowchart {name}"')
+    assert f"<style>.{name}{{fill:#111;}}.{name} .node rect{{fill:#eee;}}</style>" in first
+    assert second == f'<svg id="mermaid-b" class="flowchart {name}" viewBox="0 0 1 1"><g/></svg>'
+    # a new page starts with nothing written
+    assert "<style>" in mermaid.share_styles(svg("mermaid-c"), set())
+
+
+def test_shared_styles_leave_longer_ids_alone() -> None:
+    markup = '<svg id="m-1" viewBox="0 0 1 1"><style>#m-1_arrow{x:1}#m-1{y:2}</style></svg>'
+    shared = mermaid.share_styles(markup, set())
+    assert "#m-1_arrow{x:1}" in shared
+    assert re.search(r"\.llmdoc-mmd-[0-9a-f]{10}\{y:2\}", shared)
