@@ -88,11 +88,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(title="Chatbot", version="0.1.0", lifespan=lifespan)
-    # Middleware added last runs first: errors outermost, then CORS and the body limit
-    # (install_security), then the version check, so a 410 still carries CORS headers.
+    # Middleware added last runs first. CORS (from install_security) is outermost, so
+    # every answer a browser gets, a 500 or a 410 included, carries the CORS headers;
+    # inside it the error middleware, then the version check next to the routes.
     app.add_middleware(ApiVersionMiddleware, versions=version_policies(settings))
-    install_security(app, settings.security)
     app.add_middleware(ErrorMiddleware)
+    install_security(app, settings.security)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(chat.router)

@@ -160,16 +160,21 @@ class BreaksMidStream(LLMProvider):
 
 
 def test_unhandled_errors_are_json_with_the_request_id(settings: Settings) -> None:
-    app = create_app(settings)
+    security = settings.security.model_copy(update={"cors_origins": ["https://chat.example"]})
+    app = create_app(settings.model_copy(update={"security": security}))
 
     @app.get("/v1/boom")
     async def boom() -> None:
         raise RuntimeError("secret detail that must not leak")
 
     with TestClient(app, raise_server_exceptions=False) as client:
-        response = client.get("/v1/boom", headers={"x-request-id": "gw-1234"})
+        response = client.get(
+            "/v1/boom", headers={"x-request-id": "gw-1234", "origin": "https://chat.example"}
+        )
         assert response.status_code == 500
         assert response.json() == {"detail": "internal error", "request_id": "gw-1234"}
+        # CORS wraps the error middleware: a browser can read the 500 and its request id.
+        assert response.headers["access-control-allow-origin"] == "https://chat.example"
         forged = client.get("/healthz", headers={"x-request-id": "x" * 65})
         assert len(forged.headers["x-request-id"]) == 32  # replaced, not echoed
         stream = client.post("/v1/chat/stream", json={"message": "hi"})

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
-from chatbot.db.models import Conversation, Message
+from chatbot.db.conversations import ConversationRepository
+from chatbot.db.models import Conversation
 from chatbot.deps import SessionDep
 from chatbot.security.access import ReadableConversation
 
@@ -41,9 +41,7 @@ async def get_conversation(
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
-    messages = await session.scalars(
-        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-    )
+    messages = await ConversationRepository(session).messages(conversation_id)
     return ConversationOut(
         id=conversation.id,
         title=conversation.title,

@@ -64,6 +64,13 @@ class ConversationRepository:
             ::-1
         ]
 
+    async def messages(self, conversation_id: uuid.UUID) -> list[Message]:
+        """Every message of the conversation, oldest first."""
+        rows = await self.session.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
+        return list(rows)
+
     async def add_message(
         self,
         conversation_id: uuid.UUID,
