@@ -1,7 +1,7 @@
 """Error handling: a request id on every response, JSON for every failure, nothing leaked.
 
 Two layers. Exception handlers turn *known* failures (an LLM provider down, a circuit
-open) into the right status with ``Retry-After``. The outermost ASGI middleware catches
+open) into the right status with ``Retry-After``. An ASGI middleware around the routes catches
 everything else: before the response has started it answers a JSON ``500`` that names
 the request id; after it has started (a stream half sent) the status can no longer
 change, so it logs and lets the connection drop, which the stream contract defines as
@@ -33,7 +33,7 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # [start:middleware]
 class ErrorMiddleware:
-    """Outermost middleware: request ids, and a JSON 500 for anything unhandled."""
+    """Around the routes, inside CORS: request ids, and a JSON 500 for anything unhandled."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
