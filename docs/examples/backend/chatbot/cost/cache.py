@@ -142,8 +142,8 @@ class SemanticCache:
     """Nearest cached question by cosine similarity, served only above ``threshold``.
 
     In-process and brute force: a matrix product over at most ``max_entries`` vectors
-    per scope (10,000 x 384 floats is 15 MB and about 1 ms). At fleet scale the same
-    lookup runs in the vector store with the scope digest as a filter.
+    per scope (10,000 x 384 floats is 15 MB; a few milliseconds a lookup). At fleet
+    scale the same lookup runs in the vector store with the scope digest as a filter.
     """
 
     def __init__(
