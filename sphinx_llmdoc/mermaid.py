@@ -326,12 +326,19 @@ _GEOMETRY = re.compile(
     r"""(\s(?:d|points|transform|x|y|x1|x2|y1|y2|cx|cy|r|rx|ry|width|height|viewBox|style)=")"""
     r"""([^"]*)(")"""
 )
-_LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+# Not inside another number: path data runs numbers together ("-.045.002" is two).
+_LONG_DECIMAL = re.compile(r"(?<![\d.])-?\d+\.\d{3,}")
 
 
-def _two_places(match: re.Match[str]) -> str:
-    text = f"{float(match.group()):.2f}".rstrip("0").rstrip(".")
-    return "0" if text in {"-0", ""} else text
+def _round_numbers(value: str) -> str:
+    def two_places(match: re.Match[str]) -> str:
+        text = f"{float(match.group()):.2f}"
+        if value[match.end() : match.end() + 1] != ".":
+            # only where no ".5"-style number follows, which a bare integer would absorb
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in {"-0", ""} else text
+
+    return _LONG_DECIMAL.sub(two_places, value)
 
 
 def compact_svg(svg: str) -> str:
@@ -340,9 +347,7 @@ def compact_svg(svg: str) -> str:
     Only attribute values that hold coordinates change, never text, so labels that
     contain numbers stay as written. About a tenth of a diagram's bytes.
     """
-    return _GEOMETRY.sub(
-        lambda m: m.group(1) + _LONG_DECIMAL.sub(_two_places, m.group(2)) + m.group(3), svg
-    )
+    return _GEOMETRY.sub(lambda m: m.group(1) + _round_numbers(m.group(2)) + m.group(3), svg)
 
 
 _SVG_WITH_STYLE = re.compile(

@@ -498,3 +498,10 @@ def test_shared_styles_leave_longer_ids_alone() -> None:
     shared = mermaid.share_styles(markup, set())
     assert "#m-1_arrow{x:1}" in shared
     assert re.search(r"\.llmdoc-mmd-[0-9a-f]{10}\{y:2\}", shared)
+
+
+def test_compact_svg_keeps_run_together_path_numbers_apart() -> None:
+    # path data may write ".045.002" for 0.045 then 0.002, and "-1.0001.5" for -1 then .5
+    path = '<path d="l.001-.045.002-.045v-17l-1.0001.5 2.34567.1"/>'
+    compact = mermaid.compact_svg(path)
+    assert "l.001-.045.002-.045v-17l-1.00.5 2.35.1" in compact
