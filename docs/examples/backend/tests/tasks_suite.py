@@ -7,9 +7,11 @@ eagerly, then the API publishing to a real Redis broker that an embedded worker 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -171,6 +173,19 @@ def test_the_purge_deletes_idle_conversations_in_batches(settings: Settings) -> 
 # --- a real broker ------------------------------------------------------------------------
 
 
+@contextmanager
+def root_logging_kept() -> Iterator[None]:
+    """The embedded worker sets the root logger to ERROR with its own handler; undo it,
+    or every later test in the process loses its warnings."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
 # [start:broker-test]
 def test_the_api_publishes_and_a_worker_consumes_through_redis(
     settings: Settings, redis_url: str
@@ -180,6 +195,7 @@ def test_the_api_publishes_and_a_worker_consumes_through_redis(
     )
     worker_app = make_celery(configured)  # what `celery -A chatbot.tasks.worker` runs
     with (
+        root_logging_kept(),
         start_worker(worker_app, queues=["default", "llm"], perform_ping_check=False),
         TestClient(create_app(configured)) as client,
     ):
