@@ -203,6 +203,9 @@ def test_probes_and_the_scrape_itself_are_not_traced(
 
 def test_logs_carry_the_trace_of_the_request(instrumented: TestClient, harness: Harness) -> None:
     logger = logging.getLogger("chatbot.test")
+    # Celery's embedded test worker (chapter 3's tasks suite) sets the root logger to
+    # ERROR for the rest of the session; this logger's own level keeps the probe audible.
+    logger.setLevel(logging.INFO)
 
     @instrumented.app.get("/v1/_log-probe")  # type: ignore[attr-defined]
     async def probe() -> dict[str, str]:
